@@ -1,0 +1,1 @@
+"""DuckDB warehouse: connection, migrations, idempotent writes, views, publishing."""

@@ -1,0 +1,178 @@
+"""Warehouse edge of the outcome metrics: read, derive (pure, tierlens.metrics), write.
+
+- :func:`derive_outcomes` reads the core tables and one model_version's scores (plus the
+  current rulebook's compliance scores), runs :func:`tierlens.metrics.derive.derive` and
+  rewrites ``outcomes``, ``kpi_monthly_all``, ``qa_criteria_scores`` and ``misroute_matrix``
+  for that model_version, delete-then-insert in one transaction (idempotent).
+- :func:`kpis_for_month` returns one month's KPIs (one row per tier and kpi) for
+  ``tierlens kpis --month YYYY-MM``.
+- :func:`qa_agreement` compares the auto scorecard (``qa_criteria_scores``) with the human
+  reviews mirrored into ``reviews`` (criteria JSON), per criterion.
+Table grains: see migrations/0003_outcomes.sql.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from tierlens.errors import InputError, StoreError
+from tierlens.metrics.derive import OUTCOME_COLUMNS, derive
+from tierlens.metrics.scorecard import CRITERIA, agreement, load_scorecard
+from tierlens.schema import CONVERSATION_SCHEMA, TURN_SCHEMA
+from tierlens.settings import Settings, get_settings
+from tierlens.store.db import transaction
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+           ) -> pl.DataFrame:
+    return con.execute(sql, params or []).pl()
+
+
+def current_version(con: duckdb.DuckDBPyConnection, component: str) -> str | None:
+    row = con.execute("SELECT version FROM current_versions WHERE component = ?",
+                      [component]).fetchone()
+    return row[0] if row else None
+
+
+def _utc(df: pl.DataFrame, cols: tuple[str, ...]) -> pl.DataFrame:
+    return df.with_columns([pl.col(c).dt.convert_time_zone("UTC") for c in cols
+                            if c in df.columns and isinstance(df.schema[c], pl.Datetime)])
+
+
+def read_inputs(con: duckdb.DuckDBPyConnection, model_version: str,
+                rulebook_version: str | None) -> dict[str, pl.DataFrame]:
+    """The frames :func:`derive` needs, read from the warehouse."""
+    conv = _utc(_frame(con, f"SELECT {', '.join(CONVERSATION_SCHEMA)} FROM core_conversations"),
+                ("started_at", "ended_at"))
+    turns = _utc(_frame(con, f"SELECT {', '.join(TURN_SCHEMA)} FROM core_turns"), ("ts",))
+    cscores = _frame(con, """SELECT conversation_id, intent, resolution, csat_predicted,
+                                    sentiment_start
+                             FROM model_conversation_scores WHERE model_version = ?""",
+                     [model_version])
+    tscores = _frame(con, """SELECT conversation_id, turn_index, sentiment_label, bot_outcome
+                             FROM turn_scores WHERE model_version = ?""", [model_version])
+    comp = _frame(con, """SELECT conversation_id, risk_score, red_flag FROM compliance_scores
+                          WHERE rulebook_version = ?""", [rulebook_version])
+    hits = _frame(con, """SELECT conversation_id, severity FROM compliance_hits
+                          WHERE rulebook_version = ?""", [rulebook_version])
+    return {"conversations": conv, "turns": turns, "conversation_scores": cscores,
+            "turn_scores": tscores, "compliance_scores": comp, "compliance_hits": hits}
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) -> None:
+    con.register("_df", df.to_arrow())
+    try:
+        cols = ", ".join(df.columns)
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _df")
+    finally:
+        con.unregister("_df")
+
+
+def derive_outcomes(con: duckdb.DuckDBPyConnection, model_version: str,
+                    settings: Settings | None = None, as_of: datetime | None = None
+                    ) -> dict[str, Any]:
+    """Derive and store every outcome and KPI for ``model_version``. Returns counts."""
+    s = settings or get_settings()
+    t0 = time.perf_counter()
+    rulebook = current_version(con, "rulebook")
+    frames = read_inputs(con, model_version, rulebook)
+    if frames["conversations"].is_empty():
+        raise StoreError("no conversations in the warehouse; run `tierlens ingest` first")
+    card = load_scorecard()
+    d = derive(frames["conversations"], frames["turns"], frames["conversation_scores"],
+               frames["turn_scores"] if not frames["turn_scores"].is_empty() else None,
+               frames["compliance_scores"] if not frames["compliance_scores"].is_empty()
+               else None,
+               frames["compliance_hits"], scorecard=card, settings=s, as_of=as_of)
+    now = datetime.now(UTC)
+    meta = {"model_version": pl.lit(model_version), "derived_at": pl.lit(now),
+            "as_of": pl.lit(d.as_of, pl.Datetime("us", "UTC"))}
+    outcomes = d.outcomes.with_columns(rulebook_version=pl.lit(rulebook, pl.String), **meta)
+    kpis = d.kpis.with_columns(**meta)
+    crit = d.qa_criteria.with_columns(model_version=pl.lit(model_version),
+                                      scorecard_version=pl.lit(card.version))
+    mis = d.misroutes.with_columns(model_version=pl.lit(model_version))
+    with transaction(con):
+        for table in ("outcomes", "kpi_monthly_all", "qa_criteria_scores", "misroute_matrix"):
+            con.execute(f"DELETE FROM {table} WHERE model_version = ?",
+                        [model_version])
+        _insert(con, "outcomes", outcomes.select(*OUTCOME_COLUMNS, "model_version",
+                                                 "rulebook_version", "as_of", "derived_at"))
+        _insert(con, "kpi_monthly_all", kpis)
+        _insert(con, "qa_criteria_scores", crit)
+        _insert(con, "misroute_matrix", mis)
+    return {"model_version": model_version, "rulebook_version": rulebook,
+            "conversations": outcomes.height, "kpi_rows": kpis.height,
+            "months": kpis.get_column("month").n_unique(), "as_of": d.as_of,
+            "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def kpis_for_month(con: duckdb.DuckDBPyConnection, month: str,
+                   model_version: str | None = None) -> pl.DataFrame:
+    """One month's KPIs. Grain: one row per tier and kpi.
+
+    Columns: month, tier, kpi, value, numerator, denominator, model_version. Uses the current
+    model version unless one is given. Raises InputError for a malformed month and
+    StoreError when nothing was derived for it.
+    """
+    if not _MONTH.match(month or ""):
+        raise InputError(f"--month {month!r} is not a month; use YYYY-MM, e.g. 2026-10")
+    version = model_version or current_version(con, "model")
+    if version is None:
+        row = con.execute("SELECT max(model_version) FROM kpi_monthly_all").fetchone()
+        version = row[0] if row else None
+    df = _frame(con, """SELECT month, tier, kpi, value, numerator, denominator, model_version
+                        FROM kpi_monthly_all WHERE month = ? AND model_version = ?""",
+                [month, version])
+    if df.is_empty():
+        raise StoreError(f"no KPIs for {month} (model version {version}); run `tierlens run` "
+                         "or derive the outcomes first")
+    from tierlens.metrics.kpis import kpi_catalogue
+
+    order = {k.name: i for i, k in enumerate(kpi_catalogue())}
+    tiers = {"ai": 0, "human": 1, "all": 2}
+    return (df.with_columns(_t=pl.col("tier").replace_strict(tiers, default=9),
+                            _k=pl.col("kpi").replace_strict(order, default=999))
+            .sort("_t", "_k").drop("_t", "_k"))
+
+
+def human_review_scores(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Each reviewer's latest review of each conversation, one row per criterion.
+
+    Reads the ``reviews`` mirror (``criteria`` is JSON ``{criterion: 1 | 0 | null}``).
+    Columns: conversation_id, reviewer, criterion, score.
+    """
+    exists = con.execute("SELECT count(*) FROM information_schema.tables "
+                         "WHERE table_name = 'reviews'").fetchone()
+    empty = pl.DataFrame(schema={"conversation_id": pl.String, "reviewer": pl.String,
+                                 "criterion": pl.String, "score": pl.Int8})
+    if not exists or not exists[0]:
+        return empty
+    rev = _frame(con, """SELECT conversation_id, reviewer, criteria FROM reviews
+                         QUALIFY row_number() OVER (PARTITION BY conversation_id, reviewer
+                                                    ORDER BY seq DESC) = 1""")
+    if rev.is_empty():
+        return empty
+    dtype = pl.Struct({c: pl.Int8 for c in CRITERIA})
+    return (rev.with_columns(pl.col("criteria").str.json_decode(dtype)).unnest("criteria")
+            .unpivot(index=["conversation_id", "reviewer"], variable_name="criterion",
+                     value_name="score")
+            .with_columns(pl.col("score").cast(pl.Int8)))
+
+
+def qa_agreement(con: duckdb.DuckDBPyConnection, model_version: str | None = None
+                 ) -> pl.DataFrame:
+    """AI vs human agreement per criterion (percent agreement, Cohen's kappa); see
+    :func:`tierlens.metrics.scorecard.agreement`. Neither score overwrites the other."""
+    version = model_version or current_version(con, "model")
+    auto = _frame(con, """SELECT conversation_id, criterion, score FROM qa_criteria_scores
+                          WHERE model_version = ?""", [version])
+    return agreement(auto, human_review_scores(con))

@@ -1,0 +1,72 @@
+-- Public views: the product's stable interface (see docs/views.md). Recreated after
+-- every migration run. Don't rename columns; add new ones at the end.
+
+-- grain: one row per conversation (its latest delivery)
+CREATE OR REPLACE VIEW conversations AS
+SELECT
+    c.conversation_id, c.channel, c.customer_id, c.started_at, c.ended_at, c.first_queue,
+    c.tier_path, s.intent, s.intent_confidence,
+    c.language, c.csat, c.nps, c.n_turns, c.metadata,
+    json_extract_string(c.metadata, '$.bot_version') AS bot_version
+FROM core_conversations c
+LEFT JOIN model_conversation_scores s
+  ON s.conversation_id = c.conversation_id
+ AND s.model_version = (SELECT version FROM current_versions WHERE component = 'model');
+
+-- grain: one row per turn
+CREATE OR REPLACE VIEW turns AS
+SELECT
+    t.conversation_id, t.turn_index, t.speaker, t.text, t.ts, t.agent_id, t.bot_confidence,
+    t.event, s.sentiment_label, s.sentiment_score,
+    t.queue, s.intent, s.intent_confidence, s.oos_score, s.bot_outcome, s.csat_predicted
+FROM core_turns t
+LEFT JOIN turn_scores s
+  ON s.conversation_id = t.conversation_id AND s.turn_index = t.turn_index
+ AND s.model_version = (SELECT version FROM current_versions WHERE component = 'model');
+
+-- grain: one row per conversation, for the current model and rulebook versions
+-- (all versions stay in model_conversation_scores / outcomes / compliance_scores)
+CREATE OR REPLACE VIEW conversation_scores AS
+WITH v AS (
+    SELECT (SELECT version FROM current_versions WHERE component = 'model') AS model_version,
+           (SELECT version FROM current_versions WHERE component = 'rulebook') AS rulebook_version
+)
+SELECT
+    c.conversation_id, m.sentiment_start, m.sentiment_end, m.sentiment_delta,
+    m.resolution, m.resolution_confidence, o.escalated, o.escalation_reason, o.handoff_seconds,
+    o.repeated_after_handoff, o.trapped, o.contained_raw, o.contained_durable,
+    o.repeat_strict, o.repeat_loose, o.routed_correctly, o.fcr, o.qa_score,
+    cs.risk_score, cs.red_flag, m.csat_predicted, v.model_version, v.rulebook_version,
+    m.resolution_evidence, m.intent, m.intent_confidence, o.tier, o.month, o.repeat_status,
+    o.should_have_escalated, o.needless_escalation, o.abandoned, o.bot_entered,
+    o.aht_seconds, o.bot_seconds, o.human_seconds, o.cost, cs.n_hits
+FROM core_conversations c
+CROSS JOIN v
+LEFT JOIN model_conversation_scores m
+  ON m.conversation_id = c.conversation_id AND m.model_version = v.model_version
+LEFT JOIN outcomes o
+  ON o.conversation_id = c.conversation_id AND o.model_version = v.model_version
+LEFT JOIN compliance_scores cs
+  ON cs.conversation_id = c.conversation_id AND cs.rulebook_version = v.rulebook_version;
+
+-- grain: one row per rule hit under the current rulebook version, with its latest disposition
+CREATE OR REPLACE VIEW compliance_flags AS
+SELECT
+    h.conversation_id, h.turn_index, h.rule_id, h.rule_version, h.severity,
+    h.span_start, h.span_end, h.matched_text, d.disposition,
+    h.rulebook_version, h.kind, h.detail, d.note AS disposition_note, d.who AS disposed_by,
+    d.disposed_at
+FROM compliance_hits h
+LEFT JOIN (
+    SELECT * FROM dispositions
+    QUALIFY row_number() OVER (PARTITION BY conversation_id, rule_id, coalesce(turn_index, -1)
+                               ORDER BY disposed_at DESC, seq DESC) = 1
+) d ON d.conversation_id = h.conversation_id AND d.rule_id = h.rule_id
+   AND coalesce(d.turn_index, -1) = coalesce(h.turn_index, -1)
+WHERE h.rulebook_version = (SELECT version FROM current_versions WHERE component = 'rulebook');
+
+-- grain: one row per month (cohort = start month), tier (ai, human, all) and KPI
+CREATE OR REPLACE VIEW kpi_monthly AS
+SELECT month, tier, kpi, value, numerator, denominator, model_version, as_of
+FROM kpi_monthly_all
+WHERE model_version = (SELECT version FROM current_versions WHERE component = 'model');
