@@ -1,0 +1,161 @@
+"""Turn scoring: encode every turn once, then let every head read that one encoding.
+
+Input: the canonical turns frame (``tierlens.schema.TURN_SCHEMA``; one row per turn).
+Output of :func:`score_turns` (``TURN_SCORE_SCHEMA``): one row per NON-EMPTY, non-system
+turn, keyed by (conversation_id, turn_index):
+
+- ``sentiment_label`` (negative / neutral / positive), ``sentiment_score`` = p(pos) - p(neg)
+  in [-1, 1], ``sentiment_confidence`` (calibrated probability of the label);
+- ``intent`` + ``intent_confidence`` (taxonomy head) and ``oos_score`` = calibrated
+  probability that the turn is out of scope for the bot;
+- ``bot_outcome`` + ``bot_outcome_confidence``: success / failure / request_more / goodbye /
+  other, for bot turns only (null otherwise);
+- ``outcome_cue`` + ``outcome_cue_confidence``: the same head on bot AND agent turns (used by
+  conversation-level resolution; not a store column, see ``TURN_SCORE_COLUMNS``);
+- ``csat_predicted``: predicted satisfaction 1-5 after a customer turn (customer turns only);
+  always a *prediction*, never a survey score;
+- ``model_version``: the encoder version and every head version (see :func:`model_version`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from tierlens.score.encoder import Encoder, get_encoder
+from tierlens.score.heads import Head, load_head
+
+TURN_SCORE_SCHEMA: dict[str, pl.DataType] = {
+    "conversation_id": pl.String,
+    "turn_index": pl.Int32,
+    "sentiment_label": pl.String,
+    "sentiment_score": pl.Float64,
+    "sentiment_confidence": pl.Float64,
+    "intent": pl.String,
+    "intent_confidence": pl.Float64,
+    "oos_score": pl.Float64,
+    "bot_outcome": pl.String,
+    "bot_outcome_confidence": pl.Float64,
+    "csat_predicted": pl.Float64,
+    "model_version": pl.String,
+    "outcome_cue": pl.String,
+    "outcome_cue_confidence": pl.Float64,
+}
+# the columns of the warehouse table turn_scores (everything but the outcome cue)
+TURN_SCORE_COLUMNS = [c for c in TURN_SCORE_SCHEMA if not c.startswith("outcome_cue")]
+KEY_SCHEMA: dict[str, pl.DataType] = {"conversation_id": pl.String, "turn_index": pl.Int32,
+                                      "speaker": pl.String}
+
+
+def load_heads(heads_dir: Path | None = None,
+               intent_head: str | Path = "intent") -> dict[str, Head]:
+    """The five heads by role.
+
+    ``intent_head`` is a head name in ``heads_dir`` or the path of a head's ``.json`` written
+    by :func:`tierlens.score.train_intents.train_intents` (a user's own taxonomy).
+    """
+    ipath = Path(intent_head)
+    if ipath.suffix == ".json" or len(ipath.parts) > 1:
+        intent = load_head(ipath.stem if ipath.suffix == ".json" else ipath.name,
+                           ipath.parent)
+    else:
+        intent = load_head(str(intent_head), heads_dir)
+    return {"sentiment": load_head("sentiment", heads_dir),
+            "intent": intent,
+            "oos": load_head("oos", heads_dir),
+            "bot_outcome": load_head("bot_outcome", heads_dir),
+            "csat": load_head("csat", heads_dir)}
+
+
+def model_version(encoder: Encoder, heads: dict[str, Head]) -> str:
+    """``<encoder>|<head>@<hash8>|...``, e.g.
+    ``all-MiniLM-L6-v2@0.1.0/int8|sentiment@1a2b3c4d|intent@...|oos@...|bot_outcome@...|csat@...``.
+    """
+    return "|".join([encoder.version] + [heads[k].version for k in
+                                         ("sentiment", "intent", "oos", "bot_outcome", "csat")])
+
+
+def turn_keys(turns: pl.DataFrame) -> pl.DataFrame:
+    """The turns that get scored: non-system, with non-blank text (one row per turn)."""
+    return (turns.filter((pl.col("speaker") != "system")
+                         & (pl.col("text").fill_null("").str.strip_chars() != ""))
+            .select(pl.col("conversation_id").cast(pl.String),
+                    pl.col("turn_index").cast(pl.Int32),
+                    pl.col("speaker").cast(pl.String), pl.col("text").cast(pl.String)))
+
+
+def encode_turns(turns: pl.DataFrame, encoder: Encoder | None = None
+                 ) -> tuple[pl.DataFrame, np.ndarray]:
+    """(keys, embeddings): keys has one row per scored turn (conversation_id, turn_index,
+    speaker); row i of the (n, 384) float32 matrix is that turn's embedding. Compliance's
+    semantic rules reuse these instead of encoding again."""
+    enc = encoder or get_encoder()
+    keys = turn_keys(turns)
+    emb = enc.encode(keys.get_column("text").to_list())
+    return keys.select(list(KEY_SCHEMA)), emb
+
+
+def score_embeddings(keys: pl.DataFrame, emb: np.ndarray, heads: dict[str, Head],
+                     version: str) -> pl.DataFrame:
+    """Apply every head to the embeddings of ``keys`` (pure; one row per key)."""
+    n = keys.height
+    if n == 0:
+        return pl.DataFrame(schema=TURN_SCORE_SCHEMA)
+    sent = heads["sentiment"]
+    p = sent.predict_proba(emb)
+    lab = list(sent.labels)
+    s_idx = p.argmax(1)
+    s_score = p[:, lab.index("positive")] - p[:, lab.index("negative")]
+    intent, intent_conf = heads["intent"].predict(emb)
+    oos_head = heads["oos"]
+    oos = oos_head.predict_proba(emb)[:, list(oos_head.labels).index("oos")]
+    cue, cue_conf = heads["bot_outcome"].predict(emb)
+    csat = heads["csat"].regress(emb)
+    speaker = keys.get_column("speaker")
+    return (keys.select("conversation_id", "turn_index")
+            .with_columns(pl.Series("sentiment_label", np.asarray(lab, object)[s_idx],
+                                    pl.String),
+                          pl.Series("sentiment_score", s_score, pl.Float64),
+                          pl.Series("sentiment_confidence", p[np.arange(n), s_idx], pl.Float64),
+                          pl.Series("intent", intent, pl.String),
+                          pl.Series("intent_confidence", intent_conf, pl.Float64),
+                          pl.Series("oos_score", oos, pl.Float64),
+                          pl.Series("_cue", cue, pl.String),
+                          pl.Series("_cue_conf", cue_conf, pl.Float64),
+                          pl.Series("_csat", csat, pl.Float64),
+                          speaker.alias("_speaker"))
+            .with_columns(
+                pl.when(pl.col("_speaker") == "bot").then(pl.col("_cue")).alias("bot_outcome"),
+                pl.when(pl.col("_speaker") == "bot").then(pl.col("_cue_conf"))
+                .alias("bot_outcome_confidence"),
+                pl.when(pl.col("_speaker") == "customer").then(pl.col("_csat"))
+                .alias("csat_predicted"),
+                pl.lit(version, pl.String).alias("model_version"),
+                pl.when(pl.col("_speaker").is_in(["bot", "agent"])).then(pl.col("_cue"))
+                .alias("outcome_cue"),
+                pl.when(pl.col("_speaker").is_in(["bot", "agent"])).then(pl.col("_cue_conf"))
+                .alias("outcome_cue_confidence"))
+            .select(list(TURN_SCORE_SCHEMA))
+            .cast(TURN_SCORE_SCHEMA))
+
+
+def score_turns(turns: pl.DataFrame, encoder: Encoder | None = None,
+                heads_dir: Path | None = None, intent_head: str | Path = "intent"
+                ) -> pl.DataFrame:
+    """Score every non-empty, non-system turn (one row per turn, ``TURN_SCORE_SCHEMA``).
+
+    Each turn is encoded at most once (identical texts once, cached across runs) and every
+    head reads that encoding.
+    """
+    enc = encoder or get_encoder()
+    heads = load_heads(heads_dir, intent_head)
+    keys, emb = encode_turns(turns, enc)
+    return score_embeddings(keys, emb, heads, model_version(enc, heads))
+
+
+def oos_threshold(heads_dir: Path | None = None) -> float:
+    """The operating threshold for ``oos_score`` stored with the oos head: it keeps 95% of
+    in-scope validation turns in scope (see models/cards/oos.md)."""
+    return float(load_head("oos", heads_dir).meta["threshold"])

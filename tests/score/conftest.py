@@ -1,0 +1,18 @@
+"""Shared fixtures: the real encoder, loaded once per test session."""
+
+from __future__ import annotations
+
+import pytest
+
+from tierlens.score.encoder import Encoder
+
+
+@pytest.fixture(scope="session")
+def encoder(tmp_path_factory: pytest.TempPathFactory) -> Encoder:
+    """The served (int8) encoder with an embedding cache in a temporary folder."""
+    return Encoder("int8", cache_dir=tmp_path_factory.mktemp("emb-cache"), threads=2)
+
+
+@pytest.fixture(scope="session")
+def encoder_fp32() -> Encoder:
+    return Encoder("fp32", cache_dir=None, threads=2)

@@ -1,0 +1,19 @@
+"""Helpers shared by the score tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+
+from tierlens.schema import TURN_SCHEMA
+
+
+def make_turns(rows: list[tuple[str, int, str, str, str | None]]) -> pl.DataFrame:
+    ts = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+    return pl.DataFrame(
+        {"conversation_id": [r[0] for r in rows], "turn_index": [r[1] for r in rows],
+         "speaker": [r[2] for r in rows], "text": [r[3] for r in rows],
+         "ts": [ts] * len(rows), "agent_id": [None] * len(rows),
+         "bot_confidence": [None] * len(rows), "event": [r[4] for r in rows],
+         "queue": [None] * len(rows)}, schema=TURN_SCHEMA)

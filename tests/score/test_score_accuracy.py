@@ -1,0 +1,73 @@
+"""Model quality against the numbers in the model cards (slow; run with -m slow).
+
+Each test scores a committed held-out sample (tests/golden/score/, or the committed
+in-domain sentiment test split in data/sentiment/) through the shipped heads and compares
+with the metric recorded in the head's metadata (which models/cards/*.md shows), within a
+tolerance that covers the sampling error of the smaller sample.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score, roc_auc_score
+
+from tierlens.score.encoder import Encoder
+from tierlens.score.heads import load_head
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+GOLDEN = REPO / "tests" / "golden" / "score"
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_intent_banking77_heldout(encoder: Encoder) -> None:
+    head = load_head("intent")
+    data = rows(GOLDEN / "banking77_test_sample.csv")
+    pred, _ = head.predict(encoder.encode([r["text"] for r in data]))
+    acc = float(np.mean([p == r["intent"] for p, r in zip(pred, data, strict=True)]))
+    card = head.meta["metrics"]["test_banking77"]["accuracy"]
+    assert acc >= 0.92 - 0.02 and abs(acc - card) <= 0.03, (acc, card)
+
+
+def test_oos_recall_at_95_inscope(encoder: Encoder) -> None:
+    head = load_head("oos")
+    data = rows(GOLDEN / "clinc_oos_test_sample.csv")
+    s = head.predict_proba(encoder.encode([r["text"] for r in data]))[
+        :, list(head.labels).index("oos")]
+    y = np.array([r["label"] == "oos" for r in data])
+    recall = float((s[y] > np.quantile(s[~y], 0.95)).mean())
+    card = head.meta["metrics"]["test"]
+    assert abs(recall - card["oos_recall_at_inscope_recall_0.95"]) <= 0.06, recall
+    assert abs(roc_auc_score(y, s) - card["auroc"]) <= 0.02
+
+
+def test_bot_outcome_macro_f1(encoder: Encoder) -> None:
+    head = load_head("bot_outcome")
+    data = rows(GOLDEN / "sgd_bot_outcome_test_sample.csv")
+    pred, _ = head.predict(encoder.encode([r["text"] for r in data]))
+    f1 = f1_score([r["label"] for r in data], list(pred), average="macro")
+    card = head.meta["metrics"]["test"]["macro_f1"]
+    assert abs(f1 - card) <= 0.04, (f1, card)
+
+
+def test_sentiment_in_domain_macro_f1(encoder: Encoder) -> None:
+    head = load_head("sentiment")
+    sent = REPO / "data" / "sentiment"
+    if not (sent / "gold.csv").exists():
+        pytest.skip("data/sentiment/gold.csv is not in this checkout")
+    text = {r["item_id"]: r["text"] for r in rows(sent / "items.csv")}
+    test = [(text[r["item_id"]], r["label"]) for r in rows(sent / "gold.csv")
+            if int(hashlib.sha1(r["item_id"].encode()).hexdigest(), 16) % 3 == 0]
+    pred, _ = head.predict(encoder.encode([t for t, _ in test]))
+    f1 = f1_score([y for _, y in test], list(pred), average="macro")
+    card = head.meta["metrics"]["test_in_domain"]["macro_f1"]
+    assert f1 >= 0.75 and abs(f1 - card) <= 0.01, (f1, card)

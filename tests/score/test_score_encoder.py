@@ -1,0 +1,88 @@
+"""The encoder: shape, normalisation, dedup, on-disk cache, int8 fidelity (real model)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tierlens.errors import ModelError
+from tierlens.score.encoder import DIM, EmbeddingCache, Encoder, encoder_version
+
+SAMPLE = ["I was charged twice for the same order", "What time do you open on Saturday?",
+          "Thanks, that fixed it!", "My card hasn't arrived yet",
+          "I want to talk to a real person", "Your booking is confirmed.",
+          "Is there anything else I can help you with?", "hello",
+          "I've been waiting three weeks and nobody helps me",
+          "Can you reset my password please, I'm locked out of the app since yesterday"]
+
+
+def test_shape_dtype_and_unit_norm(encoder: Encoder) -> None:
+    v = encoder.encode(SAMPLE)
+    assert v.shape == (len(SAMPLE), DIM) and v.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+    assert encoder.encode([]).shape == (0, DIM)
+
+
+def test_order_is_preserved_across_length_buckets(encoder: Encoder) -> None:
+    texts = SAMPLE[::-1] + ["a much longer sentence " * 20]
+    together = encoder.encode(texts)
+    for i in (0, 3, len(texts) - 1):
+        alone = encoder.encode([texts[i]])
+        assert float(alone[0] @ together[i]) > 0.999
+
+
+def test_identical_texts_are_encoded_once(tmp_path) -> None:
+    enc = Encoder("int8", cache_dir=None, threads=2)
+    v = enc.encode(["same text", "other text", "same text", "same text"])
+    assert enc.forward_texts == 2
+    np.testing.assert_array_equal(v[0], v[2])
+
+
+def test_disk_cache_avoids_reencoding_across_runs(encoder: Encoder, tmp_path) -> None:
+    saved = encoder.cache
+    try:
+        _check_cache(encoder, tmp_path)
+    finally:
+        encoder.cache = saved
+
+
+def _check_cache(encoder: Encoder, tmp_path) -> None:
+    encoder.cache = EmbeddingCache(tmp_path / "emb")
+    texts = [f"cache probe number {i}" for i in range(7)]
+    first = encoder.encode(texts)
+    calls, n = encoder.forward_calls, encoder.forward_texts
+    encoder.cache = EmbeddingCache(tmp_path / "emb")  # a fresh run reads the shards on disk
+    again = encoder.encode(texts + ["one new text"])
+    assert encoder.forward_texts == n + 1  # only the new text went through the model
+    assert encoder.forward_calls == calls + 1
+    np.testing.assert_allclose(again[:7], first, atol=1e-6)
+    encoder.cache.compact()
+    assert len(list((tmp_path / "emb").glob("shard-*.npz"))) == 1
+    assert len(EmbeddingCache(tmp_path / "emb")) == 8
+
+
+def test_cache_keys_with_trailing_nul_bytes_round_trip(tmp_path) -> None:
+    cache = EmbeddingCache(tmp_path / "c")
+    keys = [b"\x01" * 15 + b"\x00", b"\x00" * 16, b"abc" + b"\x00" * 13]
+    vecs = np.eye(3, DIM, dtype=np.float32)
+    cache.put(keys, vecs)
+    found, got = EmbeddingCache(tmp_path / "c").get(keys)
+    assert found.all()
+    np.testing.assert_array_equal(got, vecs)
+
+
+def test_int8_stays_close_to_fp32(encoder: Encoder, encoder_fp32: Encoder) -> None:
+    a, b = encoder.encode(SAMPLE), encoder_fp32.encode(SAMPLE)
+    cos = (a * b).sum(axis=1)
+    assert cos.min() >= 0.97, cos
+
+
+def test_versions_name_the_precision(encoder: Encoder, encoder_fp32: Encoder) -> None:
+    assert encoder.version == encoder_version("int8") and encoder.version.endswith("/int8")
+    assert encoder_fp32.version.endswith("/fp32")
+    assert encoder.version.startswith("all-MiniLM-L6-v2@")
+
+
+def test_unknown_precision_is_a_model_error() -> None:
+    with pytest.raises(ModelError, match="precision"):
+        Encoder("fp8")

@@ -1,0 +1,75 @@
+"""train_intents: CSV validation errors and a real (small) training run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from score_helpers import make_turns
+
+from tierlens.errors import InputError
+from tierlens.score.encoder import Encoder
+from tierlens.score.heads import load_head
+from tierlens.score.train_intents import train_intents
+from tierlens.score.turns import score_turns
+
+EXAMPLES = {
+    "track_parcel": ["where is my parcel", "my package hasn't arrived", "track my delivery",
+                     "when will my order be delivered", "has my parcel shipped yet",
+                     "I need the tracking number for my order", "delivery status please"],
+    "pay_bill": ["I want to pay my bill", "how can I pay my invoice", "pay the balance due",
+                 "can I settle my bill by card", "make a payment on my account",
+                 "I'd like to pay what I owe", "where do I pay my monthly bill"],
+    "store_hours": ["what time do you open", "are you open on sunday", "opening hours please",
+                    "when does the shop close today", "what are your hours on holidays",
+                    "is the store open late on thursday", "closing time today?"],
+}
+
+
+def write_csv(path: Path, rows: list[tuple[str, str]], header: str = "text,intent") -> Path:
+    lines = [header] + [f'"{t}",{i}' for t, i in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def all_rows() -> list[tuple[str, str]]:
+    return [(t, k) for k, texts in EXAMPLES.items() for t in texts]
+
+
+def test_trains_a_usable_head(encoder: Encoder, tmp_path: Path) -> None:
+    csv = write_csv(tmp_path / "mine.csv", all_rows())
+    report = train_intents(csv, out_dir=tmp_path / "heads", encoder=encoder)
+    assert report["n_intents"] == 3 and report["n_test"] >= 3
+    assert report["accuracy"] >= 0.66 and 0 <= report["macro_f1"] <= 1
+    head = load_head("intent_custom", tmp_path / "heads")
+    assert set(head.labels) == set(EXAMPLES)
+    lab, _ = head.predict(encoder.encode(["where's my parcel, it's late"]))
+    assert lab[0] == "track_parcel"
+    turns = make_turns([("c", 0, "customer", "are you open on saturday", None)])
+    out = score_turns(turns, encoder=encoder, intent_head=report["head_path"])
+    assert out.get_column("intent")[0] == "store_hours"
+
+
+@pytest.mark.parametrize(("rows", "header", "match"), [
+    (all_rows(), "sentence,label", "missing column"),
+    ([(t, "only") for t in EXAMPLES["pay_bill"]], "text,intent", "at least 2 intents"),
+    (all_rows()[:7] + all_rows()[7:10], "text,intent", "at least 5 examples"),
+    (all_rows() + [("where is my parcel", "pay_bill")], "text,intent", "more than one intent"),
+])
+def test_bad_csv_is_an_input_error_naming_the_file(tmp_path: Path, rows, header, match) -> None:
+    csv = write_csv(tmp_path / "bad.csv", rows, header)
+    with pytest.raises(InputError, match=match) as info:
+        train_intents(csv, out_dir=tmp_path)
+    assert "bad.csv" in str(info.value)
+
+
+def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="not found"):
+        train_intents(tmp_path / "nope.csv")
+
+
+def test_empty_rows_are_an_input_error(tmp_path: Path) -> None:
+    pl.DataFrame({"text": [""], "intent": [""]}).write_csv(tmp_path / "empty.csv")
+    with pytest.raises(InputError, match="no rows"):
+        train_intents(tmp_path / "empty.csv")
