@@ -1,0 +1,1 @@
+"""Hybrid outcome metrics: episodes, repeat contact, containment, FCR, routing, QA, KPIs."""

@@ -1,0 +1,258 @@
+"""QA scorecard: configuration (YAML, validated) apart from calculation (pure polars).
+
+- :func:`load_scorecard` reads ``config/scorecard.yaml`` (or a given file) into a
+  :class:`Scorecard`; errors are :class:`tierlens.errors.ConfigError` naming the file, the
+  criterion and the fix.
+- :func:`criteria_scores`: one row per (conversation, criterion): ``applicable``, ``score``
+  (1 / 0 / NULL when N/A), ``weight``.
+- :func:`qa_scores`: one row per conversation: ``qa_score`` in [0, 100] (NULL when no criterion
+  applies), ``qa_critical`` (a critical hit zeroed it).
+- :func:`agreement`: AI-vs-human agreement per criterion (percent agreement, Cohen's kappa).
+The auto score is stored in ``qa_criteria_scores``/``outcomes``; human review scores live in
+the review store (mirrored into ``reviews``) and are only ever compared, never merged.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import polars as pl
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sklearn.metrics import cohen_kappa_score
+
+from tierlens.config import CONFIG_DIR
+from tierlens.errors import ConfigError
+
+SCORECARD_PATH = CONFIG_DIR / "scorecard.yaml"
+CRITERIA = ("greeting", "identity_verification", "empathy", "solution_offered", "resolution",
+            "closing", "compliance")
+SPEAKERS = ("customer", "bot", "agent")
+
+
+class Check(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["regex", "resolution", "compliance"]
+    speakers: tuple[Literal["customer", "bot", "agent"], ...] = ("bot", "agent")
+    where: Literal["first", "last", "any"] = "any"
+    pattern: str | None = None
+    fail_on: tuple[Literal["critical", "major", "minor"], ...] = ("critical", "major")
+
+    @model_validator(mode="after")
+    def _pattern(self) -> Check:
+        if self.kind == "regex":
+            if not self.pattern:
+                raise ValueError("a regex check needs `pattern`")
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern is not a valid regex: {exc}") from exc
+        return self
+
+
+class AppliesIf(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["regex", "negative_sentiment", "not_abandoned"]
+    speakers: tuple[Literal["customer", "bot", "agent"], ...] = ("customer",)
+    pattern: str | None = None
+
+    @model_validator(mode="after")
+    def _pattern(self) -> AppliesIf:
+        if self.kind == "regex" and not self.pattern:
+            raise ValueError("a regex applies_if needs `pattern`")
+        return self
+
+
+class Criterion(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    weight: float = Field(gt=0)
+    description: str = ""
+    check: Check
+    applies_if: AppliesIf | None = None
+
+
+class Scorecard(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: str
+    zero_on_severity: tuple[Literal["critical", "major", "minor"], ...] = ("critical",)
+    criteria: tuple[Criterion, ...]
+
+
+def load_scorecard(path: Path | str | None = None) -> Scorecard:
+    """Load and validate a scorecard YAML (default: the bundled one)."""
+    path = Path(path) if path is not None else SCORECARD_PATH
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: can't read the scorecard ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}; fix the marked line") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("criteria"), dict):
+        raise ConfigError(f"{path}: needs `version` and a `criteria:` mapping")
+    crits = []
+    for name, spec in doc["criteria"].items():
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{path}: criterion {name!r} must be a mapping with weight and check")
+        try:
+            crits.append(Criterion(name=str(name), **spec))
+        except (ValidationError, TypeError) as exc:
+            raise ConfigError(f"{path}: criterion {name!r}: {exc}. Fix: give `weight` (> 0) and "
+                              "`check` ({kind: regex|resolution|compliance, ...})") from exc
+    missing = [c for c in CRITERIA if c not in {x.name for x in crits}]
+    if missing:
+        raise ConfigError(f"{path}: missing criteria {missing}; every scorecard has "
+                          f"{', '.join(CRITERIA)}")
+    try:
+        return Scorecard(version=str(doc.get("version", "")),
+                         zero_on_severity=tuple(doc.get("zero_on_severity", ("critical",))),
+                         criteria=tuple(crits))
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def _regex_flags(turns: pl.DataFrame, items: list[tuple[str, tuple[str, ...], str, str]]
+                 ) -> pl.LazyFrame:
+    """One row per conversation; one column per item ``(name, speakers, where, pattern)``:
+    whether the pattern matched those speakers' first / last / any turn (NULL when those
+    speakers have no turn). Each distinct text is matched once (bots and agents repeat
+    themselves), and one group-by serves every item."""
+    speakers = sorted({sp for _, sps, _, _ in items for sp in sps})
+    sub = (turns.lazy().select("conversation_id", "turn_index", "speaker", "text")
+           .filter(pl.col("speaker").is_in(speakers))
+           .with_columns(pl.col("text").fill_null("")))
+    texts = sub.select("text").unique().with_columns(
+        [pl.col("text").str.contains("(?i)" + pat).alias(f"_m{i}")
+         for i, (_, _, _, pat) in enumerate(items)])
+    sub = sub.join(texts, on="text", how="left").with_columns(
+        k=pl.col("conversation_id").cast(pl.Categorical).to_physical())
+    aggs = [pl.col("conversation_id").first()]
+    for i, (name, sps, where, _) in enumerate(items):
+        is_s = pl.col("speaker").is_in(list(sps))
+        m = pl.col(f"_m{i}").filter(is_s)
+        pos = pl.col("turn_index").filter(is_s)
+        val = (m.get(pos.arg_min()) if where == "first"
+               else m.get(pos.arg_max()) if where == "last" else m.any())
+        aggs.append(pl.when(is_s.any()).then(val).alias(name))
+    return sub.group_by("k").agg(aggs).drop("k")
+
+
+def criteria_scores(frame: pl.DataFrame, turns: pl.DataFrame, hits: pl.DataFrame | None,
+                    card: Scorecard, turn_signals: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Auto score per criterion. Grain: one row per (conversation, criterion).
+
+    ``frame``: one row per conversation with ``conversation_id, resolution`` (and optional
+    ``sentiment_start``). ``hits``: compliance hits (``conversation_id, severity``).
+    """
+    items: list[tuple[str, tuple[str, ...], str, str]] = []
+    for c in card.criteria:
+        if c.check.kind == "regex":
+            items.append((f"{c.name}__met", c.check.speakers, c.check.where,
+                          c.check.pattern or ""))
+        if c.applies_if is not None and c.applies_if.kind == "regex":
+            items.append((f"{c.name}__ap", c.applies_if.speakers, "any",
+                          c.applies_if.pattern or ""))
+    base = frame.lazy().select("conversation_id", "resolution",
+                               pl.col("sentiment_start") if "sentiment_start" in frame.columns
+                               else pl.lit(None, pl.Float64).alias("sentiment_start"))
+    if items:
+        base = base.join(_regex_flags(turns, items), on="conversation_id", how="left")
+    neg = pl.LazyFrame(schema={"conversation_id": pl.String, "neg": pl.Boolean})
+    if turn_signals is not None and "sentiment_label" in turn_signals.columns:
+        tl = turns.lazy().select("conversation_id", "turn_index", "speaker")
+        neg = (turn_signals.lazy().select("conversation_id", "turn_index", "sentiment_label")
+               .join(tl, on=["conversation_id", "turn_index"])
+               .filter(pl.col("speaker") == "customer")
+               .group_by("conversation_id")
+               .agg(neg=(pl.col("sentiment_label") == "negative").any()))
+    sev = pl.LazyFrame(schema={"conversation_id": pl.String, "severity": pl.String})
+    if hits is not None and not hits.is_empty():
+        sev = hits.lazy().select("conversation_id", "severity")
+    bad_any = [c.check.fail_on for c in card.criteria if c.check.kind == "compliance"]
+    for i, fail_on in enumerate(bad_any):
+        bad = (sev.filter(pl.col("severity").is_in(list(fail_on)))
+               .select("conversation_id").unique().with_columns(pl.lit(True).alias(f"_bad{i}")))
+        base = base.join(bad, on="conversation_id", how="left")
+    # evaluated once; every criterion below is a projection of it
+    base = base.join(neg, on="conversation_id", how="left").collect().lazy()
+    n_bad = 0
+    parts = []
+    for c in card.criteria:
+        lf = base
+        chk = c.check
+        if chk.kind == "regex":
+            met = pl.col(f"{c.name}__met")
+            applicable = met.is_not_null()
+        elif chk.kind == "resolution":
+            applicable = pl.col("resolution").is_in(["resolved", "unresolved"])
+            met = pl.col("resolution") == "resolved"
+        else:
+            applicable, met = pl.lit(True), pl.col(f"_bad{n_bad}").is_null()
+            n_bad += 1
+        a = c.applies_if
+        if a is not None and a.kind == "regex":
+            applicable = applicable & pl.col(f"{c.name}__ap").fill_null(False)
+        elif a is not None and a.kind == "negative_sentiment":
+            applicable = applicable & (pl.col("neg").fill_null(False)
+                                       | (pl.col("sentiment_start") < 0).fill_null(False))
+        elif a is not None and a.kind == "not_abandoned":
+            applicable = applicable & (pl.col("resolution") != "abandoned").fill_null(True)
+        parts.append(lf.select(
+            "conversation_id", criterion=pl.lit(c.name), weight=pl.lit(c.weight),
+            applicable=applicable.fill_null(False),
+            score=pl.when(applicable.fill_null(False)).then(met.fill_null(False).cast(pl.Int8))))
+    return pl.concat(parts).collect()
+
+
+def qa_scores(crit: pl.DataFrame, hits: pl.DataFrame | None, card: Scorecard) -> pl.DataFrame:
+    """qa_score per conversation. Grain: one row per conversation of ``crit``."""
+    out = crit.group_by("conversation_id").agg(
+        _num=(pl.col("weight") * pl.col("score").cast(pl.Float64)).sum(),
+        _den=pl.col("weight").filter(pl.col("applicable")).sum(),
+    )
+    crit_ids = pl.DataFrame(schema={"conversation_id": pl.String})
+    if hits is not None and not hits.is_empty():
+        crit_ids = (hits.filter(pl.col("severity").is_in(list(card.zero_on_severity)))
+                    .select("conversation_id").unique())
+    return (
+        out.join(crit_ids.with_columns(qa_critical=pl.lit(True)), on="conversation_id",
+                 how="left")
+        .with_columns(qa_critical=pl.col("qa_critical").fill_null(False))
+        .select("conversation_id", "qa_critical",
+                qa_score=pl.when(pl.col("qa_critical")).then(0.0)
+                .when(pl.col("_den") > 0).then(100.0 * pl.col("_num") / pl.col("_den")))
+    )
+
+
+def agreement(auto: pl.DataFrame, human: pl.DataFrame) -> pl.DataFrame:
+    """AI vs human reviewer agreement. Grain: one row per criterion.
+
+    Both frames: ``conversation_id, criterion, score`` (1/0; NULL = N/A). Pairs where either
+    side is N/A are left out. Columns: criterion, n, percent_agreement (0-100), cohen_kappa
+    (NULL when undefined, e.g. fewer than 2 pairs or one class only on both sides).
+    """
+    pairs = (auto.select("conversation_id", "criterion", pl.col("score").alias("auto"))
+             .join(human.select("conversation_id", "criterion", pl.col("score").alias("human")),
+                   on=["conversation_id", "criterion"])
+             .drop_nulls(["auto", "human"]))
+    rows = []
+    for crit, g in pairs.group_by("criterion"):  # one iteration per criterion, not per row
+        a = g.get_column("auto").to_numpy()
+        h = g.get_column("human").to_numpy()
+        kappa = None
+        if len(a) >= 2 and len(set(a.tolist()) | set(h.tolist())) > 1:
+            k = float(cohen_kappa_score(a, h))
+            kappa = None if np.isnan(k) else k
+        rows.append({"criterion": crit[0], "n": len(a),
+                     "percent_agreement": float(100.0 * np.mean(a == h)) if len(a) else None,
+                     "cohen_kappa": kappa})
+    return pl.DataFrame(rows, schema={"criterion": pl.String, "n": pl.Int64,
+                                      "percent_agreement": pl.Float64,
+                                      "cohen_kappa": pl.Float64}).sort("criterion")
