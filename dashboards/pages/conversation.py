@@ -1,0 +1,112 @@
+"""Conversation: transcript with turn sentiment and compliance evidence highlighted.
+
+QA managers can review the conversation (scorecard) and correct any auto label; each save
+goes to the review store and the audit log.
+"""
+
+import polars as pl
+import streamlit as st
+
+from tierlens.dashboard import auth, reviews, ui
+from tierlens.dashboard.reviews import LABEL_TYPES, ReviewError
+from tierlens.metrics.scorecard import load_scorecard
+
+user = auth.guard("conversation")
+st.title("Conversation")
+
+cid = st.query_params.get("id")
+if not cid:
+    recent = ui.q("recent_conversation_ids", 200) or []
+    cid = st.selectbox("Conversation", recent, index=None, placeholder="Pick a conversation",
+                       key="conv_pick")
+    if cid:
+        st.query_params["id"] = cid
+if not cid:
+    st.stop()
+
+head = ui.q("conversation", cid)
+if head is None or head.is_empty():
+    st.warning(f"No conversation {cid!r} in the serving snapshot.")
+    st.stop()
+h = head.row(0, named=True)
+st.subheader(cid)
+c = st.columns(6)
+c[0].metric("Tier path", ui.fmt(h.get("tier_path")))
+c[1].metric("First queue", ui.fmt(h.get("first_queue")))
+c[2].metric("Intent", ui.fmt(h.get("intent")))
+c[3].metric("Resolution", ui.fmt(h.get("resolution")))
+c[4].metric("QA score", ui.fmt(h.get("qa_score")))
+c[5].metric("Red flag", "yes" if h.get("red_flag") else ("no" if "red_flag" in h else "unknown"))
+
+turns = ui.q("transcript", cid)
+flags = ui.q("flags_of", cid)
+spans: dict[int, list[tuple[int, int, str]]] = {}
+if flags is not None:
+    for f in flags.iter_rows(named=True):
+        if f["turn_index"] is not None and f["span_start"] is not None:
+            spans.setdefault(f["turn_index"], []).append(
+                (int(f["span_start"]), int(f["span_end"]), f"{f['rule_id']} ({f['severity']})"))
+AVATAR = {"customer": "user", "bot": ":material/smart_toy:", "agent": ":material/support_agent:",
+          "system": ":material/settings:"}
+if turns is not None:
+    for t in turns.iter_rows(named=True):
+        with st.chat_message(t["speaker"], avatar=AVATAR.get(t["speaker"])):
+            meta = [f"#{t['turn_index']}", t["speaker"]]
+            if t["agent_id"]:
+                meta.append(t["agent_id"])
+            if t["event"]:
+                meta.append(f"event: {t['event']}")
+            if t["sentiment_label"]:
+                meta.append(f"sentiment: {t['sentiment_label']} ({t['sentiment_score']:+.2f})")
+            if t["bot_confidence"] is not None:
+                meta.append(f"confidence {t['bot_confidence']:.2f}")
+            st.caption(" · ".join(meta))
+            st.markdown(ui.highlight(t["text"] or "", spans.get(t["turn_index"], [])),
+                        unsafe_allow_html=True)
+if flags is not None:
+    st.subheader("Compliance evidence")
+    ui.drill_table(flags, f"flags-{cid}", label="Rule hits", expanded=True)
+
+if user.role not in ("qa_manager", "admin"):
+    st.stop()
+store = ui.review_store()
+
+st.subheader("Review this conversation")
+card = load_scorecard()
+with st.form("review"):
+    choice = {"met": 1, "not met": 0, "N/A": None}
+    scores = {cr.name: choice[st.radio(cr.name, list(choice), horizontal=True, key=f"rv_{cr.name}")]
+              for cr in card.criteria}
+    note = st.text_area("Note", key="rv_note")
+    if st.form_submit_button("Save review"):
+        weights = {cr.name: cr.weight for cr in card.criteria}
+        den = sum(weights[k] for k, v in scores.items() if v is not None)
+        total = None if den == 0 else 100.0 * sum(weights[k] * v for k, v in scores.items()
+                                                  if v is not None) / den
+        seq = reviews.record_review(store, cid, user.username, scores, total, note)
+        st.success(f"Review saved (audit #{seq}).")
+
+st.subheader("Correct a label")
+with st.form("correct"):
+    label_type = st.selectbox("Label", LABEL_TYPES, key="lc_type")
+    turn_opts = ["(conversation)"] + ([str(i) for i in turns["turn_index"].to_list()]
+                                      if turns is not None else [])
+    turn_sel = st.selectbox("Turn (for sentiment and intent)", turn_opts, key="lc_turn")
+    new_value = st.text_input("Correct value", key="lc_value")
+    if st.form_submit_button("Save correction"):
+        turn_index = None if turn_sel == "(conversation)" else int(turn_sel)
+        if turn_index is not None and turns is not None:
+            row = turns.filter(pl.col("turn_index") == turn_index).row(0, named=True)
+            text = row["text"]
+            old = row.get("sentiment_label") if label_type == "sentiment" else h.get(label_type)
+        else:
+            text = " ".join(t for t in (turns.filter(pl.col("speaker") == "customer")["text"]
+                                        .to_list() if turns is not None else []) if t)
+            old = h.get(label_type)
+        try:
+            seq = reviews.record_label_correction(store, cid, turn_index, label_type,
+                                                  None if old is None else str(old), new_value,
+                                                  user.username, text=text)
+            st.success(f"Correction saved (audit #{seq}).")
+        except ReviewError as exc:
+            st.error(str(exc))

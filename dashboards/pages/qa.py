@@ -1,0 +1,107 @@
+"""QA: auto-score distributions, filters (shareable via the URL), leaderboards, calibration."""
+
+import polars as pl
+import streamlit as st
+
+from tierlens.dashboard import auth, reviews, ui
+from tierlens.dashboard.queries import Filters
+from tierlens.metrics.scorecard import agreement
+
+auth.guard("qa")
+st.title("QA")
+
+current = Filters.from_params(st.query_params.to_dict())
+opts = ui.q("filter_options") or {}
+
+
+def pick(label: str, key: str, options: list[str]) -> str | None:
+    choices = ["(any)", *options]
+    value = getattr(current, key)
+    chosen = st.selectbox(label, choices, index=choices.index(value) if value in choices else 0,
+                          key=f"qa_f_{key}")
+    return None if chosen == "(any)" else chosen
+
+
+with st.expander("Filters (saved in the link)", expanded=True):
+    c = st.columns(4)
+    with c[0]:
+        date_from = st.text_input("From (YYYY-MM-DD)", current.date_from or "", key="qa_f_from")
+        date_to = st.text_input("To (YYYY-MM-DD)", current.date_to or "", key="qa_f_to")
+        tier = pick("Tier", "tier", ["ai", "human"])
+    with c[1]:
+        queue = pick("Queue", "queue", opts.get("queue", []))
+        agent = pick("Agent", "agent", opts.get("agent", []))
+        bot_version = pick("Bot version", "bot_version", opts.get("bot_version", []))
+    with c[2]:
+        intent = pick("Intent", "intent", opts.get("intent", []))
+        sentiment = pick("Sentiment at end", "sentiment", ["negative", "neutral", "positive"])
+        resolution = pick("Resolution", "resolution", opts.get("resolution", []))
+    with c[3]:
+        qa_min = st.number_input("QA score min", 0.0, 100.0, current.qa_min or 0.0, key="qa_f_min")
+        qa_max = st.number_input("QA score max", 0.0, 100.0, current.qa_max if current.qa_max
+                                 is not None else 100.0, key="qa_f_max")
+        rf = {"(any)": None, "red flag": True, "no red flag": False}
+        red = st.selectbox("Red flag", list(rf), index=[None, True, False].index(current.red_flag),
+                           key="qa_f_red")
+filters = Filters(date_from=date_from or None, date_to=date_to or None, tier=tier, queue=queue,
+                  agent=agent, bot_version=bot_version, intent=intent, sentiment=sentiment,
+                  resolution=resolution, qa_min=qa_min or None,
+                  qa_max=None if qa_max >= 100.0 else qa_max, red_flag=rf[red])
+if filters.to_params() != current.to_params():
+    st.query_params.from_dict(filters.to_params())
+
+n = ui.q("filtered_count", filters)
+if n is not None:
+    st.metric("Conversations matching", f"{n:,}")
+
+tab_dist, tab_lead, tab_list, tab_cal = st.tabs(
+    ["Distributions", "Leaderboards", "Conversations", "Calibration"])
+with tab_dist:
+    dist = ui.q("score_distribution", filters)
+    if dist is not None:
+        st.caption("Auto QA score (10-point bins)")
+        st.bar_chart(dist, x="qa_bin", y="conversations")
+        ui.drill_table(dist, "qa-score-distribution")
+    res = ui.q("resolution_distribution", filters)
+    if res is not None:
+        st.caption("Resolution")
+        st.bar_chart(res, x="resolution", y="conversations")
+        ui.drill_table(res, "resolution-distribution")
+    ui.drill_on_demand("Show the conversations behind these charts", "qa-conversations",
+                       "conversation_list", filters, 1000)
+with tab_lead:
+    st.caption("Agents")
+    ui.drill_table(ui.q("leaderboard", filters, "agent"), "agent-leaderboard",
+                   label="Agent leaderboard", expanded=True)
+    st.caption("Bot versions")
+    ui.drill_table(ui.q("leaderboard", filters, "bot"), "bot-leaderboard",
+                   label="Bot version leaderboard", expanded=True)
+with tab_list:
+    rows = ui.q("conversation_list", filters, 1000)
+    if rows is not None:
+        st.dataframe(rows.with_columns(open=pl.lit("/conversation?id=") + pl.col("conversation_id")),
+                     hide_index=True, width="stretch",
+                     column_config={"open": st.column_config.LinkColumn("open", display_text="open")})
+with tab_cal:
+    events = reviews.reviews(ui.review_store())
+    human = reviews.human_criteria(events)
+    if human.is_empty():
+        st.info("No human reviews yet: review conversations from the Conversation page.")
+    else:
+        ids = tuple(human["conversation_id"].unique().sort().to_list())
+        auto = ui.q("auto_criteria", ids)
+        if auto is not None:
+            agree = agreement(auto, human)
+            st.caption("Auto score vs human reviewers, per criterion (Cohen's kappa)")
+            st.dataframe(agree, hide_index=True, width="stretch")
+            if not agree.is_empty():
+                st.bar_chart(agree, x="criterion", y="cohen_kappa")
+        totals = ui.q("auto_totals", ids)
+        if totals is not None:
+            latest = events.sort("id").group_by("conversation_id").last()
+            pair = totals.join(latest.select("conversation_id", "reviewer", human_total="total"),
+                               on="conversation_id")
+            st.caption("Total score: auto vs latest human review")
+            st.metric("Mean |auto - human|",
+                      ui.fmt((pair["qa_score"] - pair["human_total"]).abs().mean()))
+            ui.drill_table(pair, "calibration-pairs")

@@ -1,0 +1,36 @@
+"""tierlens dashboard entry point: `streamlit run dashboards/streamlit_app.py`.
+
+Logging in is required. The navigation lists only the pages the user's role may open
+(tierlens.dashboard.auth.PAGE_ACCESS); every page also calls `auth.guard` itself, so a
+page opened by URL without the right role shows "access denied" and runs no query.
+"""
+
+import streamlit as st
+
+from tierlens.dashboard import auth
+
+st.set_page_config(page_title="tierlens", layout="wide")
+
+PAGES = {
+    "executive": ("Executive", ":material/monitoring:"),
+    "qa": ("QA", ":material/fact_check:"),
+    "conversation": ("Conversation", ":material/forum:"),
+    "review_queue": ("Review queue", ":material/assignment:"),
+    "compliance": ("Compliance", ":material/gavel:"),
+    "routing": ("Routing & escalation", ":material/alt_route:"),
+    "data_quality": ("Data quality", ":material/rule:"),
+}
+
+user = auth.current_user()
+if user is None:
+    nav = st.navigation([st.Page("pages/login.py", title="Log in", icon=":material/login:")])
+else:
+    allowed = auth.pages_for(user.role)
+    nav = st.navigation([st.Page(f"pages/{key}.py", title=title, icon=icon, url_path=key)
+                         for key, (title, icon) in PAGES.items() if key in allowed])
+    with st.sidebar:
+        st.caption(f"Signed in as **{user.name}** ({user.role})")
+        if st.button("Log out", key="logout"):
+            auth.logout()
+            st.rerun()
+nav.run()

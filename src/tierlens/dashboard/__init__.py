@@ -1,0 +1,11 @@
+"""The Streamlit dashboard's library side: queries, roles, the review store and reports.
+
+Pages under ``dashboards/pages/`` only lay out what these modules return:
+
+- :mod:`tierlens.dashboard.queries` - every SQL the pages run, against the read-only
+  serving snapshot (never the warehouse);
+- :mod:`tierlens.dashboard.auth` - users file, roles and the page access matrix;
+- :mod:`tierlens.dashboard.reviews` - reviews, dispositions, label corrections,
+  assignments and the hash-chained audit log, in a separate SQLite file;
+- :mod:`tierlens.dashboard.report` - the monthly report (HTML and PDF).
+"""

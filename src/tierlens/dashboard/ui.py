@@ -1,0 +1,117 @@
+"""Small Streamlit helpers shared by the pages: cached queries, drill-down tables, highlighting.
+
+:func:`q` runs a :mod:`tierlens.dashboard.queries` function on a fresh read-only snapshot
+connection, cached with a TTL and keyed on the snapshot's mtime, so a newly published
+snapshot is picked up at once. A table the pipeline hasn't computed yet becomes an info
+box ("not computed yet - run `tierlens score`") and ``None``, never a crash.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from tierlens.dashboard import queries, reviews
+from tierlens.settings import get_settings
+
+CACHE_TTL_S = 900  # the key has the snapshot's mtime: a new publish invalidates at once
+
+
+def snapshot() -> Path:
+    return queries.snapshot(get_settings())
+
+
+def review_store() -> Path:
+    return reviews.default_path(get_settings())
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=512, show_spinner=False)
+def _cached(fn_name: str, snap: str, mtime: float, args: tuple, kwargs: tuple) -> Any:
+    fn = getattr(queries, fn_name)
+    with queries.open_snapshot(Path(snap)) as con:
+        return fn(con, *args, **dict(kwargs))
+
+
+def q(fn_name: str, *args: Any, **kwargs: Any) -> Any:
+    """Run ``queries.<fn_name>(con, *args)``; on NotComputed show an info box, return None."""
+    snap = snapshot()
+    try:
+        return _cached(fn_name, str(snap), _mtime(snap), args, tuple(sorted(kwargs.items())))
+    except queries.NotComputed as exc:
+        st.info(f"Not computed yet: {exc}")
+        return None
+
+
+def to_csv(frame: pl.DataFrame) -> bytes:
+    flat = frame.select([pl.col(c).cast(pl.String) if isinstance(frame.schema[c], (pl.List, pl.Struct,
+                         pl.Array)) else pl.col(c) for c in frame.columns])
+    return flat.write_csv().encode("utf-8")
+
+
+def to_parquet(frame: pl.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    frame.write_parquet(buf)
+    return buf.getvalue()
+
+
+def drill_table(frame: pl.DataFrame | None, name: str, label: str = "Rows behind this chart",
+                parquet: bool = False, expanded: bool = False) -> None:
+    """The rows behind a chart, with CSV (and Parquet) export."""
+    if frame is None:
+        return
+    with st.expander(f"{label} ({frame.height} rows)", expanded=expanded):
+        st.dataframe(frame, width="stretch", hide_index=True)
+        cols = st.columns(2)
+        cols[0].download_button("Export CSV", to_csv(frame), file_name=f"{name}.csv",
+                                mime="text/csv", key=f"csv-{name}")
+        if parquet:
+            cols[1].download_button("Export Parquet", to_parquet(frame),
+                                    file_name=f"{name}.parquet",
+                                    mime="application/octet-stream", key=f"pq-{name}")
+
+
+def drill_on_demand(label: str, name: str, fn_name: str, *args: Any, parquet: bool = False) -> None:
+    """A toggle that runs ``queries.<fn_name>`` only when asked (big drill-downs), then the
+    rows with export, so a page doesn't pay for drill-downs nobody opened."""
+    if st.toggle(label, key=f"drill-{name}"):
+        drill_table(q(fn_name, *args), name, label=label, parquet=parquet, expanded=True)
+
+
+def highlight(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """HTML of ``text`` with each ``(start, end, title)`` span wrapped in ``<mark>`` (escaped).
+
+    Overlapping or out-of-range spans are clipped; the text itself is always escaped.
+    """
+    out, pos = [], 0
+    for start, end, title in sorted((max(0, s), min(len(text), e), t) for s, e, t in spans
+                                    if s is not None and e is not None):
+        if end <= pos or start >= end:
+            continue
+        start = max(start, pos)
+        out.append(html.escape(text[pos:start]))
+        out.append(f'<mark title="{html.escape(title)}">{html.escape(text[start:end])}</mark>')
+        pos = end
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def fmt(value: Any, pct: bool = False) -> str:
+    if value is None:
+        return "unknown"
+    if pct:
+        return f"{100 * float(value):.1f}%"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)

@@ -1,0 +1,113 @@
+"""Queries against a real published snapshot, and the pure helpers (no Streamlit)."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tierlens.dashboard import queries, report, reviews
+from tierlens.dashboard.auth import PAGE_ACCESS, ROLES, authenticate, load_users
+from tierlens.dashboard.queries import Filters, NotComputed
+from tierlens.dashboard.ui import highlight
+
+
+def _snap(root):
+    return root / "serving" / "serving.duckdb"
+
+
+def test_red_flag_queue_orders_by_severity_then_newest(scored_root):
+    with queries.open_snapshot(_snap(scored_root)) as con:
+        q = queries.red_flag_queue(con)
+    assert q.height > 0
+    rank = q["severity"].replace_strict(queries.SEVERITY_RANK, return_dtype=pl.Int8)
+    assert rank.is_sorted()
+    for sev in q["severity"].unique():
+        ts = q.filter(pl.col("severity") == sev)["started_at"]
+        assert ts.is_sorted(descending=True)
+
+
+def test_with_dispositions_attaches_latest(scored_root, tmp_path):
+    store = tmp_path / "r.sqlite"
+    with queries.open_snapshot(_snap(scored_root)) as con:
+        q = queries.red_flag_queue(con)
+    first = q.row(0, named=True)
+    reviews.record_disposition(store, first["conversation_id"], first["rule_id"],
+                               first["turn_index"], "dismissed", "false positive", "comp")
+    reviews.record_disposition(store, first["conversation_id"], first["rule_id"],
+                               first["turn_index"], "confirmed", "on second look, real", "comp")
+    out = queries.with_dispositions(q, reviews.latest_dispositions(store))
+    assert out.height == q.height
+    hit = out.filter(pl.col("disposition").is_not_null())
+    assert hit.height == 1 and hit["disposition"][0] == "confirmed"
+
+
+def test_filters_narrow_and_count(scored_root):
+    with queries.open_snapshot(_snap(scored_root)) as con:
+        total = queries.filtered_count(con, Filters())
+        ai = queries.filtered_count(con, Filters(tier="ai"))
+        human = queries.filtered_count(con, Filters(tier="human"))
+        n_conv = con.execute("SELECT count(*) FROM conversations WHERE tier_path IS NOT NULL"
+                             ).fetchone()[0]
+        red = queries.conversation_list(con, Filters(red_flag=True), 10_000)
+        low = queries.conversation_list(con, Filters(qa_max=20), 10_000)
+    assert ai + human == n_conv and 0 < ai < total
+    assert red.height > 0 and red["red_flag"].all()
+    assert low.height > 0 and (low["qa_score"] <= 20).all()
+
+
+def test_missing_tables_raise_not_computed(bare_root):
+    with queries.open_snapshot(_snap(bare_root)) as con:
+        # the pipeline may publish unscored (all-NULL) or empty tables: both read as not computed
+        for fn in (queries.escalation_reasons, queries.handoff_histogram):
+            with pytest.raises(NotComputed, match="not computed yet"):
+                fn(con)
+        try:
+            assert queries.kpi_months(con) == []
+        except NotComputed:
+            pass
+        with pytest.raises(NotComputed):
+            queries.filtered_count(con, Filters(red_flag=True))  # needs scores
+        assert queries.filtered_count(con, Filters()) > 0  # ingest tables are enough
+    with (pytest.raises(NotComputed, match="serving snapshot"),
+          queries.open_snapshot(bare_root / "nowhere.duckdb")):
+        pass
+
+
+@given(st.builds(Filters, tier=st.sampled_from([None, "ai", "human"]),
+                 queue=st.one_of(st.none(), st.text(min_size=1, max_size=8)),
+                 qa_min=st.one_of(st.none(), st.floats(0, 100)),
+                 red_flag=st.one_of(st.none(), st.booleans())))
+def test_filters_round_trip_through_query_params(f):
+    assert Filters.from_params(f.to_params()) == f
+
+
+def test_highlight_escapes_and_marks():
+    out = highlight("card <b>1234</b> here", [(5, 16, "pii <x>")])
+    assert out == 'card <mark title="pii &lt;x&gt;">&lt;b&gt;1234&lt;/b&gt;</mark> here'
+    # overlapping and out-of-range spans are clipped, text never lost
+    assert highlight("abcdef", [(1, 4, "a"), (2, 10, "b")]).replace("<mark title=\"a\">", "") \
+        .replace("<mark title=\"b\">", "").replace("</mark>", "") == "abcdef"
+
+
+def test_report_html_and_pdf():
+    kpis = pl.DataFrame({"tier": ["ai", "all"], "kpi": ["containment_raw", "csat_mean"],
+                         "value": [0.61, 4.1], "numerator": [61.0, 410.0],
+                         "denominator": [100, 100], "prev_month": ["2026-09", None],
+                         "prev_value": [0.5, None], "mom_change": [0.11, None]})
+    html = report.monthly_html("2026-10", kpis)
+    assert "2026-10" in html and "containment_raw" in html and "0.110" in html
+    pdf = report.monthly_pdf("2026-10", kpis)
+    assert pdf[:5] == b"%PDF-" and len(pdf) > 1000
+
+
+def test_demo_users_file_has_one_user_per_role_and_passwords_work():
+    users = load_users()
+    assert sorted(u["role"] for u in users.values()) == sorted(ROLES)
+    assert authenticate("exec", "exec-demo").role == "executive"
+    assert authenticate("exec", "qa-demo") is None
+    assert authenticate("nobody", "x") is None
+    assert set(PAGE_ACCESS["compliance"]) == {"compliance", "admin"}
+    assert "executive" not in {r for p in ("qa", "conversation", "review_queue")
+                               for r in PAGE_ACCESS[p]}
