@@ -1,0 +1,47 @@
+"""``nightly_outcomes``: re-derive repeat contact, durable containment, FCR and the KPIs.
+
+These look forward in time (the repeat window), so yesterday's "pending" becomes today's
+answer. Runs nightly (flows/deployments.py); checks the monthly alerts and publishes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from prefect import flow
+
+from flows.common import (
+    current_model,
+    derive_outcomes,
+    finish,
+    ledgered_run,
+    logger,
+    resolve_settings,
+)
+from flows.params import NightlyParams
+
+
+@flow(name="nightly_outcomes", log_prints=True)
+def nightly_outcomes(params: NightlyParams | None = None) -> dict:
+    """Derive outcomes for the current model version; alerts; publish. Returns the counts."""
+    params = params or NightlyParams()
+    settings = resolve_settings(params)
+    with ledgered_run("nightly_outcomes", params, settings) as (con, run_id, counts):
+        version = current_model(con)
+        if version is None:
+            logger().warning("nothing scored yet: run ingest_and_score first")
+            counts.extra["partial"] = "nothing scored yet"
+            return counts.as_dict()
+        derived = derive_outcomes(con, settings, version)
+        counts.model_version = version
+        counts.rulebook_version = derived.get("rulebook_version")
+        logger().info("derived outcomes for %d conversation(s), %d KPI row(s)",
+                      derived["conversations"], derived["kpi_rows"])
+        finish(con, run_id, settings, params, counts)
+    return counts.as_dict()
+
+
+if __name__ == "__main__":
+    p = NightlyParams.model_validate(json.loads(sys.argv[1]) if len(sys.argv) > 1 else {})
+    print(json.dumps(nightly_outcomes(p), default=str))
