@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test setup browser clean
+.PHONY: demo test test-fast setup browser clean
 
 setup: $(STAMP)
 
@@ -33,7 +33,12 @@ browser:
 demo: setup
 	$(BIN)/tierlens demo
 
+# the whole suite, slow model-quality and crash tests included (about 6 minutes on 2 cores)
 test: setup browser
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
+
+# everything but the tests marked slow (about 3 minutes)
+test-fast: setup browser
 	$(BIN)/python -m pytest -q -m "not slow" -p no:cacheprovider
 
 clean:
