@@ -24,11 +24,10 @@ from flows.params import ScoringParams, WarehouseParams
 from tierlens import jobs
 from tierlens.orchestrate import alerts as alerts_mod
 from tierlens.orchestrate import ledger
-from tierlens.orchestrate.config import OrchestrationSettings
 from tierlens.settings import Settings, get_settings
 from tierlens.store.db import connect
 
-ORCH = OrchestrationSettings()
+ORCH = get_settings().orchestration
 IO = {"retries": ORCH.task_retries,
       "retry_delay_seconds": exponential_backoff(ORCH.retry_backoff_s)(ORCH.task_retries),
       "cache_policy": NO_CACHE, "persist_result": False}

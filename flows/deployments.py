@@ -37,13 +37,14 @@ from flows.params import IngestAndScoreParams, MonthlyReportParams, NightlyParam
 from flows.rescore import rescore
 from flows.scale import scaled
 from tierlens.orchestrate.config import OrchestrationSettings
+from tierlens.settings import get_settings
 
 TAGS = ["tierlens"]
 
 
 def build_deployments(orch: OrchestrationSettings | None = None) -> list[Any]:
     """The RunnerDeployments (nothing is sent to a server until they are served)."""
-    orch = orch or OrchestrationSettings()
+    orch = orch or get_settings().orchestration
     scoring = {"score_batch_size": orch.score_batch_size, "max_in_flight": orch.max_in_flight}
     common = {"notification_block": orch.notification_block,
               "alerts": orch.alerts.model_dump(mode="json")}

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from tierlens.orchestrate.config import AlertThresholds, OrchestrationSettings
+from tierlens.orchestrate.config import AlertThresholds
+from tierlens.settings import get_settings
 
-_DEFAULTS = OrchestrationSettings()
+_DEFAULTS = get_settings().orchestration
 
 
 class WarehouseParams(BaseModel):

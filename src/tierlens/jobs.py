@@ -182,7 +182,7 @@ def apply_compliance(con: duckdb.DuckDBPyConnection, settings: Settings,
     from tierlens.score.turns import encode_turns
     from tierlens.store.compliance import apply_rulebook
 
-    rulebook = load_rulebook(rules)
+    rulebook = load_rulebook(rules or settings.rulebook_path)
     enc = get_encoder(settings.precision)
     result = apply_rulebook(
         con, rulebook, since=since, only_unscored=not rescore,

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tierlens.orchestrate.config import OrchestrationSettings
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent.parent
 
@@ -45,6 +47,11 @@ class Settings(BaseSettings):
     huge_conversation_turns: int = Field(500, ge=10,
                                          description="Soft expectation: max turns per conversation.")
 
+    # --- configuration files (None: the bundled file in tierlens/config/) -----------------
+    rulebook_path: Path | None = Field(None, description="Compliance rulebook YAML.")
+    scorecard_path: Path | None = Field(None, description="QA scorecard YAML.")
+    routing_policy_path: Path | None = Field(None, description="Routing policy YAML.")
+
     # --- scoring -----------------------------------------------------------------------
     precision: Literal["int8", "fp32"] = Field("int8", description="Encoder precision.")
     bot_confidence_threshold: float = Field(0.9, ge=0, le=1,
@@ -55,6 +62,12 @@ class Settings(BaseSettings):
     handoff_target_seconds: float = Field(30.0, gt=0, description="Seed target for handoff time.")
     cost_per_bot_minute: float = Field(0.10, ge=0, description="Cost of one bot minute.")
     cost_per_agent_minute: float = Field(1.00, ge=0, description="Cost of one agent minute.")
+
+    # --- orchestration -------------------------------------------------------------------
+    orchestration: OrchestrationSettings = Field(
+        default_factory=OrchestrationSettings,
+        description="Flow schedules, scoring batches, Dask cluster and alert thresholds; "
+                    "nested, e.g. TIERLENS_ORCHESTRATION__DASK_ADDRESS=tcp://host:8786.")
 
     # --- dashboard -------------------------------------------------------------------------
     dashboard_port: int = Field(8501, description="Port for `tierlens dashboard`.")

@@ -447,8 +447,9 @@ def _policy(policy: pl.DataFrame | None) -> pl.DataFrame:
         return policy
     from tierlens.config import load_routing_policy
     from tierlens.metrics.routing import policy_frame
+    from tierlens.settings import get_settings
 
-    return policy_frame(load_routing_policy())
+    return policy_frame(load_routing_policy(get_settings().routing_policy_path))
 
 
 def misroute_matrix(con: duckdb.DuckDBPyConnection,

@@ -1,8 +1,9 @@
 """Orchestration settings: schedules, scale-out and alert thresholds.
 
-A serialisable pydantic model with defaults that work on a fresh machine. Pending a move into
-``tierlens.settings.Settings`` (which owns environment variables), flows take these as the
-defaults of their parameters, and ``flows/deployments.py`` reads the schedules from here.
+A serialisable pydantic model with defaults that work on a fresh machine. It is nested in
+``tierlens.settings.Settings`` as ``orchestration`` (environment:
+``TIERLENS_ORCHESTRATION__<FIELD>``); flows take it as the defaults of their parameters, and
+``flows/deployments.py`` reads the schedules from it.
 """
 
 from __future__ import annotations

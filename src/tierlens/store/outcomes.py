@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from tierlens.config import load_routing_policy
 from tierlens.errors import InputError, StoreError
 from tierlens.metrics.derive import OUTCOME_COLUMNS, derive
 from tierlens.metrics.scorecard import CRITERIA, agreement, load_scorecard
@@ -86,12 +87,13 @@ def derive_outcomes(con: duckdb.DuckDBPyConnection, model_version: str,
     frames = read_inputs(con, model_version, rulebook)
     if frames["conversations"].is_empty():
         raise StoreError("no conversations in the warehouse; run `tierlens ingest` first")
-    card = load_scorecard()
+    card = load_scorecard(s.scorecard_path)
     d = derive(frames["conversations"], frames["turns"], frames["conversation_scores"],
                frames["turn_scores"] if not frames["turn_scores"].is_empty() else None,
                frames["compliance_scores"] if not frames["compliance_scores"].is_empty()
                else None,
-               frames["compliance_hits"], scorecard=card, settings=s, as_of=as_of)
+               frames["compliance_hits"], scorecard=card, settings=s, as_of=as_of,
+               policy=load_routing_policy(s.routing_policy_path))
     now = datetime.now(UTC)
     meta = {"model_version": pl.lit(model_version), "derived_at": pl.lit(now),
             "as_of": pl.lit(d.as_of, pl.Datetime("us", "UTC"))}
