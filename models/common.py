@@ -260,3 +260,17 @@ def fit_classifier(x_tr: np.ndarray, y_tr: np.ndarray, x_val: np.ndarray, y_val:
     return {"layers": layers, "temperature": temp, "config": cfg, "tried": tried,
             "candidate_layers": [extra[id(t)] for t in tried],
             "val": val_cal, "test": test, "test_uncal": test_uncal}
+
+
+def corrections(label_type: str, known: Sequence[str]) -> list[tuple[str, str]]:
+    """Reviewers' label corrections from the dashboard's review store, as (text, label).
+
+    The store is ``$TIERLENS_REVIEWS`` or ``data/reviews/reviews.sqlite``; none there means
+    none. Only labels in ``known`` are kept. Training scripts add these to the training
+    split only, never to validation or test (a corrected text is dropped from those).
+    """
+    from tierlens.dashboard.reviews import export_corrections
+
+    path = Path(os.environ.get("TIERLENS_REVIEWS", REPO / "data/reviews/reviews.sqlite"))
+    frame = export_corrections(path, label_type)
+    return [(t, lab) for t, lab in frame.iter_rows() if lab in set(known)]

@@ -11,7 +11,7 @@ from score_helpers import make_turns
 from tierlens.errors import InputError
 from tierlens.score.encoder import Encoder
 from tierlens.score.heads import load_head
-from tierlens.score.train_intents import train_intents
+from tierlens.score.train_intents import merge_corrections, train_intents
 from tierlens.score.turns import score_turns
 
 EXAMPLES = {
@@ -73,3 +73,46 @@ def test_empty_rows_are_an_input_error(tmp_path: Path) -> None:
     pl.DataFrame({"text": [""], "intent": [""]}).write_csv(tmp_path / "empty.csv")
     with pytest.raises(InputError, match="no rows"):
         train_intents(tmp_path / "empty.csv")
+
+
+def test_reviewer_corrections_replace_labels_and_unknown_intents_are_left_out() -> None:
+    examples = pl.DataFrame({"text": ["where is my parcel", "pay the balance due", "hi"],
+                             "intent": ["track_parcel", "pay_bill", "pay_bill"]})
+    fixes = pl.DataFrame({"text": [" hi ", "cancel everything", "hi"],
+                          "label": ["store_hours", "cancel_account", "track_parcel"]})
+    merged, used, left_out = merge_corrections(examples, fixes)
+    # the latest correction of "hi" wins; "cancel_account" is not in the taxonomy
+    assert (used, left_out) == (1, 1)
+    assert dict(merged.iter_rows()) == {"where is my parcel": "track_parcel",
+                                        "pay the balance due": "pay_bill",
+                                        "hi": "track_parcel"}
+    same, used, left_out = merge_corrections(examples, None)
+    assert same is examples and (used, left_out) == (0, 0)
+
+
+def test_cli_folds_corrections_from_the_review_store(encoder: Encoder, tmp_path: Path,
+                                                      monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from tierlens.cli import app
+    from tierlens.dashboard import reviews
+    from tierlens.settings import get_settings
+
+    monkeypatch.setenv("TIERLENS_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        store = reviews.default_path()
+        store.parent.mkdir(parents=True)
+        reviews.record_label_correction(store, "c1", 0, "intent", "pay_bill", "track_parcel",
+                                        "qa", text="did my bill payment go through")
+        csv = write_csv(tmp_path / "ex.csv", all_rows())
+        out = CliRunner().invoke(app, ["train-intents", str(csv), "--out", str(tmp_path / "h")])
+        assert out.exit_code == 0, out.output
+        assert '"corrections_used": 1' in out.output
+        exported = CliRunner().invoke(app, ["export-corrections", "intent", "--out",
+                                            str(tmp_path / "c.csv")])
+        assert exported.exit_code == 0 and "wrote 1 intent correction" in exported.output
+        assert pl.read_csv(tmp_path / "c.csv").to_dicts() == [
+            {"text": "did my bill payment go through", "label": "track_parcel"}]
+    finally:
+        get_settings.cache_clear()

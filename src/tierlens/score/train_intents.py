@@ -125,8 +125,28 @@ def _temperature(z: np.ndarray, y: np.ndarray) -> float:
     return float(grid[int(np.argmin(nll))])
 
 
+def merge_corrections(df: pl.DataFrame, corrections: pl.DataFrame | None) -> tuple[
+        pl.DataFrame, int, int]:
+    """Reviewers' intent corrections (columns ``text, label``) folded into the examples.
+
+    A corrected text takes the reviewer's label (it replaces the CSV's label for that text);
+    corrections to an intent the CSV doesn't have are left out, since one example can't
+    teach a new intent. Returns (examples, corrections used, corrections left out).
+    """
+    if corrections is None or corrections.height == 0:
+        return df, 0, 0
+    known = set(df.get_column("intent").to_list())
+    corr = (corrections.select(pl.col("text").str.strip_chars(),
+                               pl.col("label").str.strip_chars().alias("intent"))
+            .unique(subset="text", keep="last", maintain_order=True))
+    use = corr.filter(pl.col("intent").is_in(known))
+    merged = pl.concat([df.filter(~pl.col("text").is_in(use.get_column("text"))), use])
+    return merged, use.height, corr.height - use.height
+
+
 def train_intents(csv_path: Path, out_dir: Path | None = None, name: str = DEFAULT_NAME,
-                  encoder: Encoder | None = None, hidden: int = 0) -> dict:
+                  encoder: Encoder | None = None, hidden: int = 0,
+                  corrections: pl.DataFrame | None = None) -> dict:
     """Train an intent head from ``csv_path`` (columns text,intent); returns a report dict.
 
     Holds out ~20% of each intent, reports held-out ``accuracy`` and ``macro_f1``, then
@@ -136,7 +156,7 @@ def train_intents(csv_path: Path, out_dir: Path | None = None, name: str = DEFAU
     """
     from sklearn.metrics import f1_score
 
-    df = read_examples(Path(csv_path))
+    df, n_used, n_left_out = merge_corrections(read_examples(Path(csv_path)), corrections)
     enc = encoder or get_encoder()
     labels = sorted(df.get_column("intent").unique().to_list())
     li = {lab: i for i, lab in enumerate(labels)}
@@ -160,7 +180,8 @@ def train_intents(csv_path: Path, out_dir: Path | None = None, name: str = DEFAU
               "n_test": int(test.sum()), "accuracy": float((pred == y[test]).mean()),
               "macro_f1": float(f1_score(y[test], pred, average="macro",
                                          labels=list(range(len(labels))), zero_division=0)),
-              "temperature": temp, "encoder_version": enc.version}
+              "temperature": temp, "encoder_version": enc.version,
+              "corrections_used": n_used, "corrections_left_out": n_left_out}
     final = _fit(x, y, len(labels), hidden)  # refit on everything for the shipped head
     folder = Path(out_dir) if out_dir is not None else get_settings().models_dir / "heads"
     meta = {"task": "customer intent (user taxonomy)", "data": str(csv_path),
