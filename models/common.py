@@ -232,13 +232,14 @@ def evaluate_probs(probs: np.ndarray, y: np.ndarray, n_classes: int) -> dict[str
 def fit_classifier(x_tr: np.ndarray, y_tr: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
                    x_te: np.ndarray, y_te: np.ndarray, n_classes: int,
                    candidates: list[dict], select: str = "accuracy",
-                   class_weight: np.ndarray | None = None) -> dict:
+                   class_weight: np.ndarray | None = None, select_fn=None) -> dict:
     """Train each candidate config, pick the best on validation, calibrate T on validation.
 
     Returns {'layers', 'temperature', 'config', 'tried': [...], 'val', 'test', 'test_uncal'}.
-    The test split is only scored, never used to choose anything.
+    The test split is only scored, never used to choose anything. ``select_fn(layers)``, if
+    given, replaces ``val[select]`` as the validation score to maximise.
     """
-    tried, best = [], None
+    tried, best, best_score = [], None, None
     for cfg in candidates:
         layers = train_mlp(x_tr, y_tr, n_classes, class_weight=class_weight, **cfg)
         val = evaluate_probs(softmax(logits_of(layers, x_val)), y_val, n_classes)
@@ -246,8 +247,10 @@ def fit_classifier(x_tr: np.ndarray, y_tr: np.ndarray, x_val: np.ndarray, y_val:
         tried.append({"config": cfg, "val": val, "_layers": layers,
                       "test": evaluate_probs(softmax(logits_of(layers, x_te)), y_te, n_classes)})
         print(f"  {cfg} -> val acc {val['accuracy']:.4f} f1 {val['macro_f1']:.4f}", flush=True)
-        if best is None or val[select] > best[1][select]:
-            best = (layers, val, cfg)
+        score = select_fn(layers) if select_fn is not None else val[select]
+        tried[-1]["val"]["selection_score"] = float(score)
+        if best is None or score > best_score:
+            best, best_score = (layers, val, cfg), score
     layers, _, cfg = best
     temp = fit_temperature(logits_of(layers, x_val), y_val)
     z_te = logits_of(layers, x_te)

@@ -21,7 +21,11 @@ import yaml
 # earlier runs (70/10/20 split, banking77 test accuracy): LR 0.898, MLP-512 0.907,
 # MLP-1024 (30 epochs, dropout 0.3) 0.917, MLP-2048 (40 epochs, dropout 0.5) 0.911
 CANDIDATES = [{"hidden": 0, "epochs": 30, "lr": 1e-2, "dropout": 0.0, "batch": 256},
-              {"hidden": 1024, "epochs": 60, "lr": 2e-3, "dropout": 0.5, "batch": 256}]
+              {"hidden": 1024, "epochs": 60, "lr": 2e-3, "dropout": 0.5, "batch": 256},
+              {"hidden": 2048, "epochs": 80, "lr": 2e-3, "dropout": 0.5, "batch": 256}]
+# also tried on this encoder (2026-11-23, validation / banking77 test, not shipped): no class
+# weights 0.9184/0.9206; dropout 0.6 + weight decay 1e-3 + 100 epochs 0.9143/0.9172; another
+# seed 0.9122/0.9163; an average of 2 seeds' MLPs 0.9174/0.9172 (seed noise is ~0.2 points)
 
 
 def main() -> None:
@@ -31,13 +35,28 @@ def main() -> None:
     li = {lab: i for i, lab in enumerate(labels)}
     parts = {p: [r for r in rows if intent_data.split_of(r[0]) == p]
              for p in ("train", "val", "test")}
+    fixes = common.corrections("intent", labels)  # reviewers' corrections: training only
+    if fixes:
+        fixed = {t for t, _ in fixes}
+        parts = {p: [r for r in v if r[0] not in fixed] for p, v in parts.items()}
+        parts["train"] += [(t, lab, "correction") for t, lab in fixes]
     x = {p: common.embed([r[0] for r in rs]) for p, rs in parts.items()}
     y = {p: np.array([li[r[1]] for r in rs]) for p, rs in parts.items()}
     counts = np.bincount(y["train"], minlength=len(labels)).astype(np.float32)
     weight = np.sqrt(np.median(counts) / np.maximum(counts, 1))
     print({p: len(v) for p, v in y.items()}, flush=True)
+    b77_val = np.array([r[2] == "banking77" for r in parts["val"]])
+
+    def selection(layers) -> float:
+        """Validation accuracy on the whole taxonomy and on its banking77 rows (the issue's
+        target), weighted equally."""
+        pred = common.logits_of(layers, x["val"]).argmax(1)
+        ok = pred == y["val"]
+        return float((ok.mean() + ok[b77_val].mean()) / 2)
+
     res = common.fit_classifier(x["train"], y["train"], x["val"], y["val"], x["test"],
-                                y["test"], len(labels), CANDIDATES, class_weight=weight)
+                                y["test"], len(labels), CANDIDATES, class_weight=weight,
+                                select_fn=selection)
     # final head: the chosen config refit on train + validation (10% more data); the
     # temperature fitted on validation with the train-only model is kept
     x_all = np.vstack([x["train"], x["val"]])
@@ -67,7 +86,8 @@ def main() -> None:
                 (common.REPO / "src/tierlens/config/intents.yaml").read_text())["version"],
             "data": "intents.yaml sources (banking77, clinc150, multidogo, sgd) + seeds",
             "split": "sha1(text) % 5 == 0 test (banking77: the project's held-out 20%), "
-                     "sha1(text) % 10 == 1 validation (model choice, temperature), rest "
+                     "sha1(text) % 10 == 1 validation (model choice: mean of all-row and "
+                     "banking77-row accuracy; temperature), rest "
                      "train; shipped head refit on train + validation",
             "n_train": len(y["train"]), "config": res["config"],
             "metrics": {"test_banking77": b77_metrics, "test_all": res["test"],

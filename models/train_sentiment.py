@@ -96,6 +96,13 @@ def main() -> None:
     seeds = [(r["text"], LABELS.index(r["label"]), "seed")
              for r in common.read_csv(SEEDS)] if rows else []
     parts["train"] = parts["train"] + seeds  # handwritten seeds: training only, never scored
+    fixes = [(t, LABELS.index(lab), "correction") for t, lab in
+             common.corrections("sentiment", LABELS)] if rows else []
+    if fixes:  # reviewers' corrections: training only; a corrected text leaves val/test
+        fixed = {t for t, _, _ in fixes}
+        parts = {p: [r for r in v if r[0] not in fixed] for p, v in parts.items()}
+        parts["train"] += fixes
+        info["reviewer_corrections"] = len(fixes)
     x = {p: common.embed([r[0] for r in v]) for p, v in parts.items()}
     y = {p: np.array([r[1] for r in v]) for p, v in parts.items()}
     x_tw = common.embed([r[0] for r in tw_train])

@@ -78,9 +78,26 @@ def test_int8_stays_close_to_fp32(encoder: Encoder, encoder_fp32: Encoder) -> No
 
 
 def test_versions_name_the_precision(encoder: Encoder, encoder_fp32: Encoder) -> None:
-    assert encoder.version == encoder_version("int8") and encoder.version.endswith("/int8")
+    assert encoder.version == encoder_version("int8") and encoder.version.endswith("/int8-pt")
     assert encoder_fp32.version.endswith("/fp32")
     assert encoder.version.startswith("all-MiniLM-L6-v2@")
+
+
+def test_int8_embedding_depends_on_the_text_only(encoder: Encoder) -> None:
+    """Dynamic int8 scales activations per input tensor: in a batch, a text's embedding would
+    depend on its batch mates (cosine down to 0.93 measured). Per-text forwards make it a
+    function of the text alone: bit-identical alone, in any company, with any thread count."""
+    from tierlens.score.encoder import Encoder as Fresh
+
+    long = "my card was charged twice for the same order and nobody answers the phone " * 6
+    texts = [*SAMPLE, long, "ok", "Where is my parcel?"]
+    together = encoder._encode_unique(texts)
+    alone = np.vstack([encoder._encode_unique([t]) for t in texts])
+    reversed_ = encoder._encode_unique(texts[::-1])[::-1]
+    single = Fresh("int8", cache_dir=None, threads=1)
+    np.testing.assert_array_equal(together, alone)
+    np.testing.assert_array_equal(together, reversed_)
+    np.testing.assert_array_equal(together[:3], single._encode_unique(texts[:3]))
 
 
 def test_unknown_precision_is_a_model_error() -> None:

@@ -80,7 +80,7 @@ def test_probabilities_are_distributions(encoder: Encoder) -> None:
 def test_heads_record_calibration_and_encoder() -> None:
     for name in HEAD_NAMES:
         meta = json.loads((default_heads_dir() / f"{name}.json").read_text())
-        assert meta["encoder_version"].endswith("/int8")
+        assert meta["encoder_version"].endswith("/int8-pt")
         assert meta["temperature"] > 0 and meta["metrics"]
 
 
