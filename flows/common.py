@@ -193,8 +193,12 @@ def score_all(con: duckdb.DuckDBPyConnection, settings: Settings, params: Scorin
 
 def finish(con: duckdb.DuckDBPyConnection, run_id: str, settings: Settings,
            params: WarehouseParams, counts: ledger.RunCounts) -> None:
-    """Alerts, then the snapshot (so the dashboard sees this run's alerts)."""
+    """Alerts, the run's ledger row, then the snapshot (so the dashboard sees this run's
+    alerts and its outcome, not ``running``; the duration shown excludes the publish itself,
+    and ``ledgered_run`` rewrites the row at the very end, as ``failed`` if publishing fails)."""
     counts.alerts = check_alerts(con, run_id, params, counts)
+    partial = counts.extra.get("partial")
+    ledger.finish_run(con, run_id, "partial" if partial else "succeeded", counts, partial)
     if params.publish:
         snap = publish_snapshot(con, settings.serving_dir)
         logger().info("published %s", snap)

@@ -93,6 +93,7 @@ def kpis(month: Annotated[str, typer.Option(help="Cohort month, YYYY-MM.")],
          format: Annotated[str, typer.Option(help="json, csv or table.")] = "table",
          db: DbOpt = None) -> None:
     """The month's KPIs by tier, each with its numerator and denominator."""
+    from tierlens.metrics.kpis import render_kpis
     from tierlens.store.db import connect
     from tierlens.store.outcomes import kpis_for_month
 
@@ -103,15 +104,7 @@ def kpis(month: Annotated[str, typer.Option(help="Cohort month, YYYY-MM.")],
         frame = kpis_for_month(con, month)
     finally:
         con.close()
-    if format == "json":
-        typer.echo(json.dumps(frame.to_dicts(), indent=2, default=str))
-    elif format == "csv":
-        typer.echo(frame.write_csv(), nl=False)
-    else:
-        import polars as pl
-
-        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=160, tbl_hide_dataframe_shape=True):
-            typer.echo(frame)
+    typer.echo(render_kpis(frame, format), nl=format != "csv")
 
 
 @app.command()
@@ -133,12 +126,35 @@ def simulate(conversations: Annotated[int, typer.Option(min=1)] = 3000,
 @app.command("train-intents")
 def train_intents(file: Annotated[Path, typer.Argument(help="CSV with columns text,intent.")],
                   out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
+                  corrections: Annotated[bool, typer.Option(
+                      help="Fold in reviewers' intent corrections from the review store.")]
+                  = True,
                   db: DbOpt = None) -> None:
     """Train your own intent taxonomy from a CSV of examples (minutes on a CPU)."""
+    from tierlens.dashboard.reviews import default_path, export_corrections
     from tierlens.score.train_intents import train_intents as train
 
-    report = train(file, out)
+    fixes = export_corrections(default_path(), "intent") if corrections else None
+    report = train(file, out, corrections=fixes)
     typer.echo(json.dumps(report, indent=2, default=str))
+
+
+@app.command("export-corrections")
+def export_corrections_cmd(
+        label_type: Annotated[str, typer.Argument(
+            help="sentiment, intent, resolution or escalation_reason.")],
+        out: Annotated[Path, typer.Option(help="CSV to write (columns text,label).")],
+        db: DbOpt = None) -> None:
+    """Write reviewers' label corrections as labelled examples (the latest per turn wins)."""
+    from tierlens.dashboard.reviews import ReviewError, default_path, export_corrections
+
+    try:
+        frame = export_corrections(default_path(), label_type)
+    except ReviewError as exc:
+        _fail(str(exc))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_csv(out)
+    typer.echo(f"wrote {frame.height} {label_type} correction(s) to {out}")
 
 
 @app.command()
@@ -163,19 +179,44 @@ def dashboard(port: Annotated[int | None, typer.Option(help="Port (default: sett
 @app.command()
 def demo(db: DbOpt = None,
          port: Annotated[int | None, typer.Option(help="Dashboard port.")] = None,
-         serve: Annotated[bool, typer.Option(help="Serve the dashboard at the end.")] = True) -> None:
-    """The main job on the embedded defaults: simulate the bundled demo data, ingest, score,
-    derive, publish, then serve the dashboard."""
+         serve: Annotated[bool, typer.Option(help="Serve the dashboard at the end.")] = True,
+         conversations: Annotated[int | None, typer.Option(
+             min=1, help="Demo size (default: the embedded demo's).")] = None) -> None:
+    """The main job on the embedded defaults: simulate the bundled demo data into the inbox,
+    run the ``ingest_and_score`` Prefect flow once (ingest, validate, redact, score, derive,
+    publish; recorded in the run ledger), then serve the dashboard."""
+    import shutil
+
+    from tierlens.settings import REPO_DIR
     from tierlens.simulate import DEMO
     from tierlens.simulate import simulate as run_sim
 
     settings = get_settings()
     out = settings.data_dir / "demo"
+    n = conversations or DEMO["conversations"]
     if not (out / "conversations.jsonl.gz").exists():
-        run_sim(n_conversations=DEMO["conversations"], months=DEMO["months"], seed=DEMO["seed"],
-                out_dir=out)
-        typer.echo(f"simulated {DEMO['conversations']} demo conversations into {out}")
-    run([out / "conversations.jsonl.gz"], db)
+        run_sim(n_conversations=n, months=DEMO["months"], seed=DEMO["seed"], out_dir=out)
+        typer.echo(f"simulated {n} demo conversations into {out}")
+    inbox = settings.inbox
+    inbox.mkdir(parents=True, exist_ok=True)
+    dropped = inbox / "demo-conversations.jsonl.gz"
+    if not dropped.exists():
+        shutil.copyfile(out / "conversations.jsonl.gz", dropped)
+    if str(REPO_DIR) not in sys.path:  # flows/ lives next to src/ in a checkout
+        sys.path.insert(0, str(REPO_DIR))
+    try:
+        from flows.ingest_and_score import ingest_and_score
+        from flows.params import IngestAndScoreParams
+    except ImportError:  # an installed package without the checkout: the same jobs, no flow
+        typer.echo("flows/ not found next to the package; running the jobs without Prefect")
+        run([inbox], db)
+    else:
+        typer.echo("running the ingest_and_score flow once (a temporary local Prefect API "
+                   "starts first)")
+        counts = ingest_and_score(IngestAndScoreParams(inbox=inbox, warehouse=db))
+        typer.echo(f"ingest_and_score: read {counts['read']}, stored {counts['stored']}, "
+                   f"unchanged {counts['unchanged']}, quarantined {counts['quarantined']}, "
+                   f"scored {counts['scored']}, red-flagged {counts['flagged']}")
     if serve:
         dashboard(port, db)
 
