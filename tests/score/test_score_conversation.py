@@ -61,6 +61,29 @@ AGENT_FIX = ("a", [(C, "negative", -0.5, None, None, "dispute_charge", 0.7),
                    (C, "neutral", 0.0, None, None, "x", 0.2)])
 
 
+THANKS_THEN_DONE = ("t", [(C, "neutral", 0.0, None, None, "order_status", 0.8),
+                          ("bot", "neutral", 0.0, "other", 0.6, "x", 0.1),
+                          (C, "positive", 0.8, None, None, "thanks", 0.3),
+                          ("bot", "neutral", 0.0, "request_more", 0.9, "x", 0.1),
+                          (C, "neutral", 0.0, None, None, "x", 0.2),
+                          ("bot", "neutral", 0.0, "goodbye", 0.9, "x", 0.1)])
+THANKS_THEN_ANGRY = ("n", [(C, "neutral", 0.0, None, None, "order_status", 0.8),
+                           (C, "positive", 0.8, None, None, "thanks", 0.3),
+                           ("bot", "neutral", 0.0, "other", 0.6, "x", 0.1),
+                           (C, "negative", -0.8, None, None, "complaint", 0.6)])
+THANKS_BEFORE_FAILURE = ("b", [(C, "positive", 0.7, None, None, "x", 0.3),
+                               ("bot", "neutral", 0.0, "failure", 0.9, "x", 0.1),
+                               (C, "neutral", 0.0, None, None, "x", 0.2)])
+
+
+def test_thanks_then_nothing_else_is_resolved_but_not_if_anger_follows() -> None:
+    out = score(THANKS_THEN_DONE, THANKS_THEN_ANGRY, THANKS_BEFORE_FAILURE)
+    assert out["t"]["resolution"] == "resolved" and out["t"]["resolution_evidence"] == [2]
+    assert out["t"]["resolution_confidence"] == 0.9  # the thanks turn's sentiment confidence
+    assert out["n"]["resolution"] == "unresolved"
+    assert out["b"]["resolution"] == "unresolved"  # the failure came after the thanks
+
+
 def test_resolution_rules() -> None:
     out = score(RESOLVED, FAILED, WAITING, QUEUE, AGENT_FIX)
     assert out["r"]["resolution"] == "resolved"

@@ -10,10 +10,11 @@ Definitions (documented in models/cards/conversation.md):
 - **intent**: the intent of the customer's opening: of the first two customer turns, the one
   with the higher ``intent_confidence`` (a greeting such as "hi" loses to the request).
 - **resolution** (first rule that applies):
-  1. ``resolved``: a bot/agent turn carries the ``success`` cue, no ``failure`` cue comes
-     after it, and the customer's last turn is not negative; or the customer's last turn is
-     positive (thanks) and it comes after every ``failure`` cue.
-     Evidence: the last success turn and/or that customer turn.
+  1. ``resolved``: the customer's last turn is not negative, and either a bot/agent turn
+     carries the ``success`` cue with no ``failure`` cue after it, or a positive customer
+     turn (thanks) comes after every ``failure`` cue: "thanks, that fixed it" followed by
+     "no, that's all" is resolved.
+     Evidence: the last success turn and/or that thanks turn.
   2. ``abandoned``: the conversation ends waiting for the customer (the last scored turn is a
      bot/agent turn whose cue is ``request_more`` or ``other``), or a handoff/transfer/hold
      event comes after the last scored turn (the customer left in the queue).
@@ -87,6 +88,7 @@ def score_conversations(turns: pl.DataFrame, turn_scores: pl.DataFrame) -> pl.Da
         _last_success=_last_idx(success),
         _last_failure=_last_idx(failure),
         _last_cust=_last_idx(cust),
+        _last_thanks=_last_idx(cust & (pl.col("sentiment_label") == "positive")),
         _last_turn=pl.col("turn_index").max(),
         _last_speaker=pl.col("speaker").last(),
         _last_cue=pl.col("_cue").last(),
@@ -103,6 +105,9 @@ def score_conversations(turns: pl.DataFrame, turn_scores: pl.DataFrame) -> pl.Da
                              pl.col("sentiment_label").alias("_end_label"),
                              pl.col("sentiment_confidence").alias("_end_conf")),
                  on=["conversation_id", "_last_cust"], how="left")
+           .join(look.select("conversation_id", pl.col("turn_index").alias("_last_thanks"),
+                             pl.col("sentiment_confidence").alias("_thanks_conf")),
+                 on=["conversation_id", "_last_thanks"], how="left")
            .join(look.select("conversation_id", pl.col("turn_index").alias("_last_success"),
                              pl.col("_cue_conf").alias("_success_conf")),
                  on=["conversation_id", "_last_success"], how="left")
@@ -121,8 +126,9 @@ def score_conversations(turns: pl.DataFrame, turn_scores: pl.DataFrame) -> pl.Da
                            & fail_before(pl.col("_last_success"))
                            & (pl.col("_end_label").is_null()
                               | (pl.col("_end_label") != "negative")))
-    resolved_by_thanks = ((pl.col("_end_label") == "positive")
-                          & fail_before(pl.col("_last_cust")))
+    resolved_by_thanks = (pl.col("_last_thanks").is_not_null()
+                          & fail_before(pl.col("_last_thanks"))
+                          & (pl.col("_end_label") != "negative"))
     waiting = (pl.col("_last_speaker").is_in(["bot", "agent"])
                & pl.col("_last_cue").is_in(["request_more", "other"]))
     left_in_queue = pl.col("_last_wait_event").fill_null(-1) > pl.col("_last_turn")
@@ -132,17 +138,17 @@ def score_conversations(turns: pl.DataFrame, turn_scores: pl.DataFrame) -> pl.Da
     idx_list = lambda *cols: pl.concat_list(
         [pl.col(c) for c in cols]).list.drop_nulls().list.unique().list.sort()
     evidence = (pl.when(resolved_by_success & resolved_by_thanks)
-                .then(idx_list("_last_success", "_last_cust"))
+                .then(idx_list("_last_success", "_last_thanks"))
                 .when(resolved_by_success).then(idx_list("_last_success"))
-                .when(resolved_by_thanks).then(idx_list("_last_cust"))
+                .when(resolved_by_thanks).then(idx_list("_last_thanks"))
                 .when(waiting | left_in_queue).then(idx_list("_last_turn"))
                 .when(pl.col("_end_label") == "negative")
                 .then(idx_list("_last_failure", "_last_cust"))
                 .otherwise(idx_list("_last_failure")))
     confidence = (pl.when(resolved_by_success)
                   .then(pl.max_horizontal("_success_conf",
-                                          pl.when(resolved_by_thanks).then("_end_conf")))
-                  .when(resolved_by_thanks).then(pl.col("_end_conf"))
+                                          pl.when(resolved_by_thanks).then("_thanks_conf")))
+                  .when(resolved_by_thanks).then(pl.col("_thanks_conf"))
                   .when(left_in_queue).then(pl.lit(0.5))
                   .when(waiting).then(pl.col("_last_cue_conf"))
                   .when(pl.col("_end_label") == "negative")
