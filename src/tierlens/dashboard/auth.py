@@ -17,10 +17,6 @@ import bcrypt
 import yaml
 
 from tierlens.errors import ConfigError
-from tierlens.settings import REPO_DIR
-
-# Module-level default until a `users_file` setting exists in tierlens.settings.
-USERS_FILE = REPO_DIR / "data" / "users.yaml"
 
 ROLES = ("executive", "qa_manager", "compliance", "admin")
 
