@@ -25,6 +25,7 @@ import duckdb
 import polars as pl
 
 from tierlens.orchestrate.config import AlertThresholds
+from tierlens.store.writes import append
 
 ALERT_SCHEMA: dict[str, pl.DataType] = {
     "alert_id": pl.String, "kind": pl.String, "severity": pl.String, "subject": pl.String,
@@ -111,14 +112,9 @@ def store_alerts(con: duckdb.DuckDBPyConnection, run_id: str, alerts: pl.DataFra
     new = alerts.filter(~pl.col("alert_id").is_in(list(known)))
     if new.is_empty():
         return new
-    frame = new.with_columns(run_id=pl.lit(run_id), raised_at=pl.lit(datetime.now(UTC)),
-                             notified=pl.lit(notified))
-    con.register("_alerts", frame.to_arrow())
-    try:
-        cols = ", ".join(frame.columns)
-        con.execute(f"INSERT INTO alerts ({cols}) SELECT {cols} FROM _alerts")
-    finally:
-        con.unregister("_alerts")
+    append(con, "alerts", new.with_columns(run_id=pl.lit(run_id),
+                                           raised_at=pl.lit(datetime.now(UTC)),
+                                           notified=pl.lit(notified)))
     return new
 
 

@@ -28,6 +28,7 @@ from tierlens.metrics.scorecard import CRITERIA, agreement, load_scorecard
 from tierlens.schema import CONVERSATION_SCHEMA, TURN_SCHEMA
 from tierlens.settings import Settings, get_settings
 from tierlens.store.db import transaction
+from tierlens.store.writes import append
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -68,15 +69,6 @@ def read_inputs(con: duckdb.DuckDBPyConnection, model_version: str,
             "turn_scores": tscores, "compliance_scores": comp, "compliance_hits": hits}
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) -> None:
-    con.register("_df", df.to_arrow())
-    try:
-        cols = ", ".join(df.columns)
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _df")
-    finally:
-        con.unregister("_df")
-
-
 def derive_outcomes(con: duckdb.DuckDBPyConnection, model_version: str,
                     settings: Settings | None = None, as_of: datetime | None = None
                     ) -> dict[str, Any]:
@@ -106,11 +98,11 @@ def derive_outcomes(con: duckdb.DuckDBPyConnection, model_version: str,
         for table in ("outcomes", "kpi_monthly_all", "qa_criteria_scores", "misroute_matrix"):
             con.execute(f"DELETE FROM {table} WHERE model_version = ?",
                         [model_version])
-        _insert(con, "outcomes", outcomes.select(*OUTCOME_COLUMNS, "model_version",
+        append(con, "outcomes", outcomes.select(*OUTCOME_COLUMNS, "model_version",
                                                  "rulebook_version", "as_of", "derived_at"))
-        _insert(con, "kpi_monthly_all", kpis)
-        _insert(con, "qa_criteria_scores", crit)
-        _insert(con, "misroute_matrix", mis)
+        append(con, "kpi_monthly_all", kpis)
+        append(con, "qa_criteria_scores", crit)
+        append(con, "misroute_matrix", mis)
     return {"model_version": model_version, "rulebook_version": rulebook,
             "conversations": outcomes.height, "kpi_rows": kpis.height,
             "months": kpis.get_column("month").n_unique(), "as_of": d.as_of,

@@ -77,11 +77,7 @@ def write_conversations(con: duckdb.DuckDBPyConnection, conversations: pl.DataFr
             con.unregister("_changed")
         for name, frame in (("core_conversations", conv_w), ("core_turns", turns_w),
                             ("pii_spans", pii_w)):
-            if frame.height:
-                con.register("_w", frame.to_arrow())
-                cols = ", ".join(frame.columns)
-                con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM _w")
-                con.unregister("_w")
+            append(con, name, frame)
     return counts
 
 
@@ -90,9 +86,11 @@ def append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> N
     if frame.height == 0:
         return
     con.register("_a", frame.to_arrow())
-    cols = ", ".join(frame.columns)
-    con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _a")
-    con.unregister("_a")
+    try:
+        cols = ", ".join(frame.columns)
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _a")
+    finally:
+        con.unregister("_a")
 
 
 def write_quarantine(con: duckdb.DuckDBPyConnection, run_id: str, rows: pl.DataFrame) -> None:
