@@ -13,6 +13,8 @@ Grains:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 import polars as pl
 
 SPEAKERS = ("customer", "bot", "agent", "system")
@@ -73,3 +75,24 @@ QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
 
 def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
+
+
+@dataclass
+class IngestCounts:
+    """What an ingest did, file- and record-wise. Nothing is silently dropped: every record
+    read is stored, updated, unchanged or quarantined (:meth:`reconciles`)."""
+
+    files_seen: int = 0
+    files_skipped: int = 0
+    files_failed: int = 0
+    read: int = 0
+    stored: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+
+    def reconciles(self) -> bool:
+        return self.read == self.stored + self.updated + self.unchanged + self.quarantined
+
+
+INGEST_COUNTS = tuple(f.name for f in fields(IngestCounts))

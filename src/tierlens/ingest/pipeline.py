@@ -31,6 +31,7 @@ from tierlens.errors import InputError, RecordError
 from tierlens.ingest.normalize import Batch, normalize, quarantine_rows
 from tierlens.ingest.readers import RawRecord, detect_format, reader_for
 from tierlens.ingest.redact import PREFILTER, redact_frame, redact_text
+from tierlens.schema import IngestCounts
 from tierlens.settings import Settings, get_settings
 from tierlens.store import writes
 from tierlens.store.db import transaction
@@ -39,20 +40,9 @@ SKIP_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload")
 
 
 @dataclass
-class IngestReport:
-    run_id: str
-    files_seen: int = 0
-    files_skipped: int = 0
-    files_failed: int = 0
-    read: int = 0
-    stored: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    quarantined: int = 0
+class IngestReport(IngestCounts):
+    run_id: str = ""
     turns_stored: int = 0
-
-    def reconciles(self) -> bool:
-        return self.read == self.stored + self.updated + self.unchanged + self.quarantined
 
     def counts(self) -> dict[str, int]:
         d = asdict(self)
@@ -190,7 +180,7 @@ def ingest_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[Path | str],
     settings = settings or get_settings()
     run_id = run_id or f"ing-{uuid.uuid4().hex[:12]}"
     paths = [Path(p) for p in paths]
-    report = IngestReport(run_id)
+    report = IngestReport(run_id=run_id)
     writes.start_run(con, run_id, [str(p) for p in paths])
     try:
         for path, problem in expand_paths(paths):

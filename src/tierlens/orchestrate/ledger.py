@@ -14,23 +14,16 @@ from typing import Any
 
 import duckdb
 
+from tierlens.schema import INGEST_COUNTS, IngestCounts
+
 OUTCOMES = ("running", "succeeded", "partial", "failed", "crashed")
-_COUNTS = ("files_seen", "files_skipped", "files_failed", "read", "stored", "updated",
-           "unchanged", "quarantined", "scored", "flagged")
+_COUNTS = (*INGEST_COUNTS, "scored", "flagged")
 
 
 @dataclass
-class RunCounts:
+class RunCounts(IngestCounts):
     """What a flow run did; ``add_ingest`` folds in an IngestReport's counts."""
 
-    files_seen: int = 0
-    files_skipped: int = 0
-    files_failed: int = 0
-    read: int = 0
-    stored: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    quarantined: int = 0
     scored: int = 0
     flagged: int = 0
     model_version: str | None = None
@@ -39,12 +32,8 @@ class RunCounts:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def add_ingest(self, counts: dict[str, int]) -> None:
-        for k in ("files_seen", "files_skipped", "files_failed", "read", "stored", "updated",
-                  "unchanged", "quarantined"):
+        for k in INGEST_COUNTS:
             setattr(self, k, getattr(self, k) + int(counts.get(k, 0)))
-
-    def reconciles(self) -> bool:
-        return self.read == self.stored + self.updated + self.unchanged + self.quarantined
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
