@@ -185,6 +185,11 @@ def _immediate(con: sqlite3.Connection) -> Iterator[None]:
     con.execute("COMMIT")
 
 
+def _one_of(value: str, choices: tuple[str, ...], what: str) -> None:
+    if value not in choices:
+        raise ReviewError(f"{what} must be one of {', '.join(choices)}")
+
+
 def _need(value: str | None, what: str) -> str:
     if value is None or not str(value).strip():
         raise ReviewError(f"{what} is required")
@@ -221,8 +226,7 @@ def record_disposition(path: Path | str, conversation_id: str, rule_id: str,
     _need(rule_id, "rule_id")
     note = _need(note, "a note")
     who = _need(who, "who")
-    if disposition not in DISPOSITIONS:
-        raise ReviewError(f"disposition must be one of {', '.join(DISPOSITIONS)}")
+    _one_of(disposition, DISPOSITIONS, "disposition")
     at = _now()
     obj = f"flag:{conversation_id}/{rule_id}/{turn_index if turn_index is not None else '-'}"
     with _store(path) as con, _immediate(con):
@@ -245,8 +249,7 @@ def record_label_correction(path: Path | str, conversation_id: str, turn_index: 
     _need(conversation_id, "conversation_id")
     new_value = _need(new_value, "new_value")
     who = _need(who, "who")
-    if label_type not in LABEL_TYPES:
-        raise ReviewError(f"label_type must be one of {', '.join(LABEL_TYPES)}")
+    _one_of(label_type, LABEL_TYPES, "label_type")
     at = _now()
     obj = f"label:{conversation_id}/{turn_index if turn_index is not None else '-'}/{label_type}"
     with _store(path) as con, _immediate(con):
@@ -263,8 +266,7 @@ def record_assignment(path: Path | str, conversation_id: str, assignee: str, ass
     _need(conversation_id, "conversation_id")
     assignee = _need(assignee, "assignee")
     assigned_by = _need(assigned_by, "assigned_by")
-    if status not in ASSIGNMENT_STATUSES:
-        raise ReviewError(f"status must be one of {', '.join(ASSIGNMENT_STATUSES)}")
+    _one_of(status, ASSIGNMENT_STATUSES, "status")
     at = _now()
     with _store(path) as con, _immediate(con):
         prev = con.execute("SELECT assignee, status FROM assignments WHERE conversation_id = ? "
@@ -326,8 +328,7 @@ def export_corrections(path_or_conn: Path | str | sqlite3.Connection,
     The latest correction per (conversation, turn, label type) wins; rows without text
     are left out. Grain: one row per corrected (conversation, turn).
     """
-    if label_type not in LABEL_TYPES:
-        raise ReviewError(f"label_type must be one of {', '.join(LABEL_TYPES)}")
+    _one_of(label_type, LABEL_TYPES, "label_type")
     sql = """SELECT text, new_value AS label FROM label_corrections c
              WHERE label_type = ? AND text IS NOT NULL AND length(text) > 0
                AND id = (SELECT max(id) FROM label_corrections c2
