@@ -276,4 +276,5 @@ def corrections(label_type: str, known: Sequence[str]) -> list[tuple[str, str]]:
 
     path = Path(os.environ.get("TIERLENS_REVIEWS", REPO / "data/reviews/reviews.sqlite"))
     frame = export_corrections(path, label_type)
-    return [(t, lab) for t, lab in frame.iter_rows() if lab in set(known)]
+    allowed = set(known)
+    return [(t, lab) for t, lab in frame.iter_rows() if lab in allowed]

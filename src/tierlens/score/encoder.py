@@ -279,7 +279,7 @@ class Encoder:
             if self._pool is None:
                 from concurrent.futures import ThreadPoolExecutor
                 self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="encoder")
-            rows = self._pool.map(one, ids_list, chunksize=16)
+            rows = self._pool.map(one, ids_list)
         else:  # torch quantized model: torch's own threads, one text at a time
             rows = map(one, ids_list)
         for i, vec in enumerate(rows):
