@@ -41,7 +41,8 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to
         f"skipped as already seen {report.unchanged} "
         f"(+{report.files_skipped} file(s) skipped by content hash), "
         f"quarantined {report.quarantined}"
-        + (f", {report.files_failed} file(s) unreadable" if report.files_failed else "")
+        + (f", {report.files_failed} file(s) unreadable or empty (see quarantine)"
+           if report.files_failed else "")
         + f"  [run {report.run_id}]")
 
 

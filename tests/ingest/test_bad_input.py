@@ -95,9 +95,15 @@ def test_csv_missing_columns_and_empty_file(con, settings, tmp_path):
     empty_csv = tmp_path / "empty.csv"
     empty_csv.write_text("")
     report = ingest_paths(con, [csv, empty, empty_csv], settings)
-    assert report.read == 0 and report.files_failed == 1
-    (row,) = _quarantine(con)
-    assert row[3] == "unreadable_file" and "started_at" in row[4] and "text" in row[4]
+    # the two empty files have the same (empty) content: the second is skipped by its hash
+    assert (report.read, report.files_failed, report.files_skipped) == (0, 2, 1)
+    rows = {r[0].rsplit("/", 1)[-1]: r for r in _quarantine(con)}
+    assert set(rows) == {"t.csv", "empty.jsonl"}
+    assert rows["t.csv"][3] == "unreadable_file"
+    assert "started_at" in rows["t.csv"][4] and "text" in rows["t.csv"][4]
+    assert rows["empty.jsonl"][3] == "empty_file" and "no records" in rows["empty.jsonl"][4]
+    again = ingest_paths(con, [empty, empty_csv], settings)
+    assert again.files_skipped == 2 and len(_quarantine(con)) == 2
 
 
 def test_directory_with_unreadable_entries(con, settings, tmp_path):

@@ -239,5 +239,8 @@ def _ingest_file(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str
     except RecordError as exc:  # defensive: readers should yield these, not raise them
         _file_failure(con, run_id, path, fhash, exc.reason, exc.message, report)
         return
+    if n_records == 0:  # said, then recorded like any file: the same bytes are skipped later
+        _file_failure(con, run_id, path, fhash, "empty_file", "the file holds no records "
+                      "(empty, or blank lines only); nothing was ingested", report)
     con.execute("INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [fhash, str(path), path.stat().st_size, fmt, run_id, n_records, n_quarantined])
