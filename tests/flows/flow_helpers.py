@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import os
 import re
 import signal
@@ -104,23 +105,52 @@ def count(db: Path, sql: str) -> int:
         con.close()
 
 
+# Float columns are compared with a tolerance: model heads run float32 matrix products whose
+# summation order depends on the batch shape and the BLAS thread count, so a worker process can
+# differ in the last bits (seen: 3.6e-7). Bit-equality of scores is not a product promise (of
+# embeddings it is: tests/score/test_score_encoder.py). Everything else must match exactly.
+FLOAT_TYPES = {"DOUBLE", "FLOAT", "REAL", "DECIMAL"}
+REL_TOL, ABS_TOL = 1e-5, 1e-6
+
+
+def _close(x, y) -> bool:
+    if x is None or y is None:
+        return x is None and y is None
+    return math.isclose(x, y, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+
+
 def differences(a: Path, b: Path) -> dict[str, tuple[int, int]]:
     """Tables whose contents differ (as multisets, minus the excluded columns):
-    table -> (rows only in a, rows only in b). Empty when the warehouses are equal."""
+    table -> (rows only in a, rows only in b). Empty when the warehouses are equal.
+
+    Non-float columns must match exactly. Rows are then paired in the order of all their
+    columns, and each float must agree within ``REL_TOL``/``ABS_TOL``; a pair that doesn't
+    counts once on each side."""
     con = duckdb.connect()
     con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
     con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
     out = {}
     for table, skip in COMPARED.items():
-        cols = [r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'a' "
-            "AND table_name = ? ORDER BY ordinal_position", [table]).fetchall()
-            if r[0] not in skip]
-        sel = ", ".join(f'"{c}"' for c in cols)
+        typed = [(r[0], r[1]) for r in con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_catalog = 'a' AND table_name = ? ORDER BY ordinal_position",
+            [table]).fetchall() if r[0] not in skip]
+        exact = [c for c, t in typed if t.split("(")[0] not in FLOAT_TYPES]
+        floats = [c for c, t in typed if t.split("(")[0] in FLOAT_TYPES]
+        sel = ", ".join(f'"{c}"' for c in exact) or "1"
         only_a = con.execute(f"SELECT count(*) FROM (SELECT {sel} FROM a.{table} EXCEPT ALL "
                              f"SELECT {sel} FROM b.{table})").fetchone()[0]
         only_b = con.execute(f"SELECT count(*) FROM (SELECT {sel} FROM b.{table} EXCEPT ALL "
                              f"SELECT {sel} FROM a.{table})").fetchone()[0]
+        if not (only_a or only_b) and floats:
+            cols = ", ".join(f'"{c}"' for c in exact + floats)
+            order = ", ".join(f'"{c}" NULLS FIRST' for c in exact + floats)
+            rows_a = con.execute(f"SELECT {cols} FROM a.{table} ORDER BY {order}").fetchall()
+            rows_b = con.execute(f"SELECT {cols} FROM b.{table} ORDER BY {order}").fetchall()
+            k = len(exact)
+            bad = sum(1 for ra, rb in zip(rows_a, rows_b)
+                      if ra[:k] != rb[:k] or not all(map(_close, ra[k:], rb[k:])))
+            only_a = only_b = bad
         if only_a or only_b:
             out[table] = (only_a, only_b)
     con.close()
