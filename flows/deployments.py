@@ -2,8 +2,9 @@
 
     python -m flows.deployments
 
-starts a local Prefect server (``prefect server start``, offline, SQLite under
-``$PREFECT_HOME``) unless ``PREFECT_API_URL`` already points at one, then ``serve``s:
+starts a local Prefect server (``prefect server start``, offline, non-interactive, SQLite
+under its own ``PREFECT_HOME``: ``<data_dir>/prefect``) unless ``PREFECT_API_URL`` is set in
+the environment, then serves:
 
 | deployment | flow | schedule (UTC) |
 |---|---|---|
@@ -12,30 +13,32 @@ starts a local Prefect server (``prefect server start``, offline, SQLite under
 | ``monthly-report`` | monthly_report | 06:00 on the 1st |
 | ``rescore`` | rescore | none (run on demand after a model or rulebook change) |
 
-At most one run at a time (``serve(limit=1)``): every flow writes the one DuckDB warehouse.
-To use an existing Prefect server: ``PREFECT_API_URL=http://host:4200/api python -m
-flows.deployments`` (or ``--no-server``). See docs/orchestration.md.
+At most one run at a time (``limit=1``): every flow writes the one DuckDB warehouse.
+Ctrl-C or SIGTERM stops it cleanly: the runner pauses its schedules, then the server and any
+flow run still going are stopped (see :mod:`flows.server`). To use an existing Prefect
+server: ``PREFECT_API_URL=http://host:4200/api python -m flows.deployments`` (or
+``--no-server``). See docs/orchestration.md.
+
+Prefect is imported lazily here: :func:`main` sets the local server's Prefect settings in
+the environment first, and Prefect reads them once, at import.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
+import signal
 import sys
-import time
-import urllib.request
 from typing import Any
 
-from prefect import serve
-from prefect.schedules import Cron
-
-from flows.ingest_and_score import ingest_and_score
-from flows.monthly_report import monthly_report
-from flows.nightly_outcomes import nightly_outcomes
-from flows.params import IngestAndScoreParams, MonthlyReportParams, NightlyParams, RescoreParams
-from flows.rescore import rescore
-from flows.scale import scaled
+from flows.server import (
+    ServerError,
+    prefect_environment,
+    sigterm_as_interrupt,
+    start_local_server,
+    stop_process_tree,
+    write_profile,
+)
 from tierlens.orchestrate.config import OrchestrationSettings
 from tierlens.settings import get_settings
 
@@ -44,6 +47,20 @@ TAGS = ["tierlens"]
 
 def build_deployments(orch: OrchestrationSettings | None = None) -> list[Any]:
     """The RunnerDeployments (nothing is sent to a server until they are served)."""
+    from prefect.schedules import Cron
+
+    from flows.ingest_and_score import ingest_and_score
+    from flows.monthly_report import monthly_report
+    from flows.nightly_outcomes import nightly_outcomes
+    from flows.params import (
+        IngestAndScoreParams,
+        MonthlyReportParams,
+        NightlyParams,
+        RescoreParams,
+    )
+    from flows.rescore import rescore
+    from flows.scale import scaled
+
     orch = orch or get_settings().orchestration
     scoring = {"score_batch_size": orch.score_batch_size, "max_in_flight": orch.max_in_flight}
     common = {"notification_block": orch.notification_block,
@@ -72,48 +89,71 @@ def build_deployments(orch: OrchestrationSettings | None = None) -> list[Any]:
     ]
 
 
-def start_local_server(port: int = 4200, timeout_s: float = 180) -> tuple[subprocess.Popen, str]:
-    """``prefect server start`` in a child process; returns it and its API URL once healthy."""
-    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host",
-                             "127.0.0.1", "--port", str(port)], env=env,
-                            # its own session: Ctrl-C stops serve() first, then we stop it
-                            start_new_session=True)
-    url = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"prefect server exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(1)
-    proc.terminate()
-    raise RuntimeError(f"prefect server did not answer on {url} within {timeout_s:.0f}s")
+def serve_until_stopped(deployments: list[Any]) -> None:
+    """Register and serve ``deployments`` (one run at a time) until Ctrl-C or SIGTERM.
+
+    Like ``prefect.serve``, but a SIGTERM stops it the way Ctrl-C does (the runner's own
+    SIGTERM handler would ``sys.exit`` out of the event loop without pausing the schedules).
+    """
+    import asyncio
+
+    from prefect.runner import Runner
+
+    runner = Runner(pause_on_shutdown=True, limit=1)
+    runner.handle_sigterm = sigterm_as_interrupt  # type: ignore[method-assign]
+    for deployment in deployments:
+        runner.add_deployment(deployment)
+    names = ", ".join(d.name for d in deployments)
+    print(f"serving {len(deployments)} deployments ({names}); Ctrl-C to stop", flush=True)
+    try:
+        asyncio.run(runner.start())
+    except KeyboardInterrupt:
+        pass
 
 
-def main(argv: list[str] | None = None) -> None:
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--no-server", action="store_true",
                     help="Don't start a local server (PREFECT_API_URL must point at one).")
     ap.add_argument("--port", type=int, default=4200, help="Port of the local server.")
     args = ap.parse_args(argv)
-    deployments = build_deployments()
-    if PREFECT_API_URL.value() or args.no_server:
-        serve(*deployments, limit=1)
-        return
-    proc, url = start_local_server(args.port)
+    signal.signal(signal.SIGTERM, sigterm_as_interrupt)
+    if os.environ.get("PREFECT_API_URL") or args.no_server:
+        try:
+            serve_until_stopped(build_deployments())
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop_process_tree()
+        print("stopped", flush=True)
+        return 0
+    if "prefect" in sys.modules:  # its settings were read already: ours would be ignored
+        print("error: flows.deployments.main() must run before prefect is imported",
+              file=sys.stderr)
+        return 2
+    home = get_settings().data_dir / "prefect"
+    url = f"http://127.0.0.1:{args.port}/api"
+    os.environ.update(prefect_environment(home, url))
+    write_profile(home, url)
+    server = None
     try:
-        with temporary_settings({PREFECT_API_URL: url}):
-            serve(*deployments, limit=1)
+        print(f"starting a local Prefect server on {url} (PREFECT_HOME {home}, log "
+              f"{home / 'server.log'})", flush=True)
+        server, _ = start_local_server(home, args.port)
+        print(f"prefect server up; UI on http://127.0.0.1:{args.port}", flush=True)
+        serve_until_stopped(build_deployments())
+    except ServerError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        pass
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        if server is not None:
+            print("stopping the Prefect server and any flow run still going...", flush=True)
+        stop_process_tree(server)
+    print("stopped", flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
