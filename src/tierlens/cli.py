@@ -11,12 +11,15 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tierlens.errors import TierlensError
 from tierlens.settings import get_settings
+
+if TYPE_CHECKING:
+    from tierlens.ingest.pipeline import IngestReport
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="tierlens: QA analytics for hybrid (AI + human) contact centers.")
@@ -29,12 +32,20 @@ def _fail(message: str) -> None:
     raise typer.Exit(1)
 
 
-@app.command()
-def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
-           db: DbOpt = None) -> None:
-    """Ingest files or folders. Prints read, stored, updated, skipped and quarantined."""
-    from tierlens import jobs
+def _ingest(paths: list[Path], db: Path | None) -> IngestReport:
+    """Ingest and print the counts, then one ``error:`` line per file not ingested.
 
+    A path given on the command line that can't be read at all (missing, a FIFO, a symbolic
+    link loop...) fails the command before the warehouse is touched.
+    """
+    from tierlens import jobs
+    from tierlens.ingest.pipeline import path_problem
+
+    bad = [(p, problem) for p in paths if (problem := path_problem(p)) is not None]
+    if bad:
+        for p, problem in bad:
+            typer.echo(f"error: {p}: {problem}", err=True)
+        raise typer.Exit(1)
     report = jobs.ingest(paths, db)
     typer.echo(
         f"read {report.read}, stored {report.stored}, updated {report.updated}, "
@@ -44,6 +55,18 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to
         + (f", {report.files_failed} file(s) unreadable or empty (see quarantine)"
            if report.files_failed else "")
         + f"  [run {report.run_id}]")
+    for path, reason in report.problems:
+        typer.echo(f"error: {path}: {reason}", err=True)
+    return report
+
+
+@app.command()
+def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+           db: DbOpt = None) -> None:
+    """Ingest files or folders. Prints read, stored, updated, skipped and quarantined; exits
+    non-zero, with one line per file, when a file could not be ingested."""
+    if _ingest(paths, db).problems:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -60,9 +83,14 @@ def score(db: DbOpt = None,
 @app.command()
 def run(paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
         db: DbOpt = None) -> None:
-    """Ingest, score and derive, in one go."""
-    ingest(paths, db)
+    """Ingest, score and derive, in one go. Exits non-zero when a file could not be ingested
+    (the others are still scored; nothing is scored when no file could be)."""
+    report = _ingest(paths, db)
+    if report.files_seen and len(report.problems) == report.files_seen:  # nothing ingested
+        raise typer.Exit(1)
     score(db)
+    if report.problems:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -112,6 +113,7 @@ def test_directory_with_unreadable_entries(con, settings, tmp_path):
     (folder / "dangling.jsonl").symlink_to(tmp_path / "missing-target")
     os.mkfifo(folder / "pipe.jsonl")  # a special file: must not block the run
     (folder / "notes.txt").write_text("hello")
+    (folder / "loop.jsonl").symlink_to("loop.jsonl")
     if os.geteuid() != 0:  # root reads everything; permissions only bite other users
         locked = folder / "locked.jsonl"
         write_jsonl(locked, [conversation("locked")])
@@ -123,6 +125,13 @@ def test_directory_with_unreadable_entries(con, settings, tmp_path):
     assert ("pipe.jsonl", "unreadable_file") in reasons
     assert ("notes.txt", "unreadable_file") in reasons  # unknown format
     assert ("nope", "unreadable_file") in reasons
+    # each says what the path is, and the report lists them for the CLI's one-line errors
+    said = {Path(p).name: why for p, why in report.problems}
+    assert said["dangling.jsonl"].startswith("broken symbolic link")
+    assert said["pipe.jsonl"].startswith("a FIFO (named pipe)")
+    assert said["loop.jsonl"].startswith("symbolic link loop")
+    assert said["nope"] == "no such file or directory"
+    assert "unknown format" in said["notes.txt"] and "ok.jsonl" not in said
 
 
 def test_cli_gives_one_line_errors_not_tracebacks(tmp_path):

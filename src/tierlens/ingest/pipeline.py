@@ -17,11 +17,13 @@ Guarantees (tested in tests/ingest/):
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -43,18 +45,46 @@ SKIP_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload")
 class IngestReport(IngestCounts):
     run_id: str = ""
     turns_stored: int = 0
+    # (path, reason) of every file that was not ingested: unreadable, empty, or every record
+    # quarantined. What the CLI reports, one line each, before exiting non-zero.
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         d = asdict(self)
         d.pop("run_id")
+        d.pop("problems")
         return d
 
 
+def path_problem(path: Path) -> str | None:
+    """Why ``path`` can't be ingested as a file or a folder, or None if it can.
+
+    Says what the path is: missing, a broken link, a symbolic link loop, a FIFO, a socket or
+    a device (never opened: reading a FIFO would block the run).
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return f"broken symbolic link (its target {os.readlink(path)} does not exist)"
+        return "no such file or directory"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop (following the links never reaches a file)"
+        return f"can't read ({exc.strerror or exc})"
+    if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
+        return None
+    kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file")
+    return f"{kind}, not a regular file; not read"
+
+
 def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
-    """Files to ingest, in a stable order; (path, problem) for ones that can't be listed."""
+    """Files to ingest, in a stable order; (path, problem) for ones that can't be read."""
     for path in paths:
         path = Path(path)
-        if path.is_dir():
+        problem = path_problem(path)
+        if problem is None and path.is_dir():
             found: list[Path] = []
             unreadable: list[Path] = []
             for root, dirs, files in os.walk(
@@ -66,11 +96,9 @@ def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
             for f in sorted(found):
                 if f.name.startswith(".") or f.name.endswith(SKIP_SUFFIXES):
                     continue
-                yield (f, None) if f.is_file() else (f, "not a regular file, a broken link, or unreadable")
-        elif path.is_file():
-            yield path, None
+                yield f, path_problem(f)
         else:
-            yield path, "no such file or directory"
+            yield path, problem
 
 
 def file_hash(path: Path) -> str:
@@ -209,6 +237,7 @@ def ingest_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[Path | str],
 def _file_failure(con, run_id: str, path: Path, fhash: str | None, reason: str, message: str,
                   report: IngestReport) -> None:
     report.files_failed += 1
+    report.problems.append((str(path), message))
     row = quarantine_rows([(str(path), None, None, None, reason, f"{path}: {message}", None)],
                           lambda t: t).with_columns(file_hash=pl.lit(fhash))
     with transaction(con):
@@ -242,5 +271,9 @@ def _ingest_file(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str
     if n_records == 0:  # said, then recorded like any file: the same bytes are skipped later
         _file_failure(con, run_id, path, fhash, "empty_file", "the file holds no records "
                       "(empty, or blank lines only); nothing was ingested", report)
+    elif n_quarantined == n_records:  # read, but nothing in it was accepted
+        why = (f"all {n_records} record(s) quarantined; nothing was ingested (see the "
+               "quarantine table for each reason)")
+        report.problems.append((str(path), why))
     con.execute("INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [fhash, str(path), path.stat().st_size, fmt, run_id, n_records, n_quarantined])
