@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,8 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+
+from tierlens.ports import port_in_use
 
 PROFILE = "tierlens"
 
@@ -55,16 +56,6 @@ def write_profile(home: Path, api_url: str) -> Path:
     return path
 
 
-def port_in_use(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return True
-    return False
-
-
 def _last_line(path: Path) -> str:
     try:
         lines = [ln.strip() for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
@@ -82,7 +73,7 @@ def start_local_server(home: Path, port: int, timeout_s: float = 300,
     stopped first).
     """
     url = f"http://{host}:{port}/api"
-    if port_in_use(host, port):
+    if port_in_use(port, host):
         raise ServerError(f"port {port} is already in use; pick another with --port N")
     home.mkdir(parents=True, exist_ok=True)
     log_path = home / "server.log"

@@ -1,13 +1,15 @@
-"""Exit codes of ``tierlens ingest`` and ``tierlens run``, through the real CLI in a subprocess.
+"""Exit codes and one-line messages of the CLI, through the real CLI in a subprocess.
 
-A path that can't be ingested makes the command exit non-zero with one line naming the path
-and the reason, and what the path is (a FIFO, a symbolic link loop) is said as such; it never
-hangs and never shows a traceback.
+A path that can't be ingested makes ``ingest`` and ``run`` exit non-zero with one line naming
+the path and the reason, and what the path is (a FIFO, a symbolic link loop) is said as such;
+it never hangs and never shows a traceback. ``dashboard`` on a port in use and ``audit
+verify`` before any review are one line too.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +19,8 @@ import pytest
 from tests.conftest import REPO, conversation, write_jsonl
 
 
-def tierlens(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
+def tierlens(*args: str | Path, cwd: Path, **env_vars: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}", **env_vars}
     return subprocess.run([sys.executable, "-m", "tierlens.cli", *map(str, args)], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=120, check=False)
 
@@ -81,3 +83,25 @@ def test_a_good_file_still_exits_zero(tmp_path):
     out = tierlens("ingest", good, "--db", tmp_path / "w.duckdb", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert error_lines(out) == [] and "read 2, stored 2" in out.stdout
+
+
+def test_dashboard_on_a_port_in_use_suggests_another(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        out = tierlens("dashboard", "--port", str(port), cwd=tmp_path)
+    assert out.returncode == 1
+    (line,) = error_lines(out)
+    assert line == f"error: port {port} is already in use; serve the dashboard on another with " \
+        "--port N"
+
+
+def test_audit_verify_before_any_review(tmp_path):
+    out = tierlens("audit", "verify", cwd=tmp_path, TIERLENS_DATA_DIR=str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert "nothing has been reviewed" in out.stdout and error_lines(out) == []
+    assert not (tmp_path / "reviews").exists()  # verifying creates nothing
+    named = tierlens("audit", "verify", "--store", tmp_path / "typo.sqlite", cwd=tmp_path)
+    assert named.returncode == 1
+    assert error_lines(named) == [f"error: {tmp_path / 'typo.sqlite'}: no such review store"]

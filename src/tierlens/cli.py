@@ -192,16 +192,19 @@ def dashboard(port: Annotated[int | None, typer.Option(help="Port (default: sett
     """Serve the dashboard (reads the published snapshot, never the warehouse)."""
     import subprocess
 
+    from tierlens.ports import port_in_use
     from tierlens.settings import REPO_DIR
 
     settings = get_settings()
+    port = port or settings.dashboard_port
     app_path = REPO_DIR / "dashboards" / "streamlit_app.py"
     if not app_path.exists():
         _fail(f"{app_path} not found; run from a tierlens checkout")
+    if port_in_use(port):
+        _fail(f"port {port} is already in use; serve the dashboard on another with --port N")
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.headless", "true",
-           "--server.port", str(port or settings.dashboard_port),
-           "--browser.gatherUsageStats", "false"]
-    typer.echo(f"serving the dashboard on http://localhost:{port or settings.dashboard_port}")
+           "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    typer.echo(f"serving the dashboard on http://localhost:{port}")
     raise typer.Exit(subprocess.call(cmd))
 
 
@@ -263,7 +266,11 @@ def audit_verify(store: Annotated[Path | None, typer.Option(
 
     path = store or default_path(get_settings())
     if not path.exists():
-        _fail(f"{path}: no review store yet (nothing has been reviewed)")
+        if store is not None:  # named explicitly: a wrong path, not "no reviews yet"
+            _fail(f"{path}: no such review store")
+        typer.echo(f"{path}: no review store yet: nothing has been reviewed, so there is no "
+                   "audit log to verify")
+        return
     ok, bad = verify_audit_log(path)
     if not ok:
         _fail(f"{path}: audit log chain broken at seq {bad}: a row was edited, re-hashed or "
