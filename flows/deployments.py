@@ -111,6 +111,12 @@ def serve_until_stopped(deployments: list[Any]) -> None:
         pass
 
 
+def _ignore_stop_signals() -> None:
+    """A second Ctrl-C during the clean-up must not cut it short (and orphan the server)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--no-server", action="store_true",
@@ -124,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             pass
         finally:
+            _ignore_stop_signals()
             stop_process_tree()
         print("stopped", flush=True)
         return 0
@@ -148,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        _ignore_stop_signals()
         if server is not None:
             print("stopping the Prefect server and any flow run still going...", flush=True)
         stop_process_tree(server)
