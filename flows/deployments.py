@@ -92,8 +92,9 @@ def build_deployments(orch: OrchestrationSettings | None = None) -> list[Any]:
 def serve_until_stopped(deployments: list[Any]) -> None:
     """Register and serve ``deployments`` (one run at a time) until Ctrl-C or SIGTERM.
 
-    Like ``prefect.serve``, but a SIGTERM stops it the way Ctrl-C does (the runner's own
-    SIGTERM handler would ``sys.exit`` out of the event loop without pausing the schedules).
+    Like ``prefect.serve``, but a SIGTERM takes the same path as Ctrl-C (the main task is
+    cancelled, the runner pauses its schedules and exits its context) instead of the runner's
+    own handler, which calls ``sys.exit(0)`` from inside the event loop.
     """
     import asyncio
 
