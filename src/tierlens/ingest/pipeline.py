@@ -32,7 +32,7 @@ from tierlens.errors import InputError, RecordError
 from tierlens.ingest.normalize import Batch, normalize, quarantine_rows
 from tierlens.ingest.readers import RawRecord, detect_format, reader_for
 from tierlens.ingest.redact import PREFILTER, redact_frame, redact_text
-from tierlens.schema import IngestCounts
+from tierlens.schema import NO_INGEST_MARKER, IngestCounts
 from tierlens.settings import Settings, get_settings
 from tierlens.store import writes
 from tierlens.store.db import transaction
@@ -53,7 +53,12 @@ class IngestReport(IngestCounts):
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
-    """Files to ingest, in a stable order; (path, problem) for ones that can't be listed."""
+    """Files to ingest, in a stable order; (path, problem) for ones that can't be listed.
+
+    In a folder, dot-files, dot-folders, partial downloads (``SKIP_SUFFIXES``) and folders
+    holding a ``NO_INGEST_MARKER`` file (the simulator's ``truth/``) are left out; a file
+    named explicitly is always read.
+    """
     for path in paths:
         path = Path(path)
         if path.is_dir():
@@ -61,6 +66,9 @@ def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
             unreadable: list[Path] = []
             for root, dirs, files in os.walk(
                     path, onerror=lambda e, bad=unreadable: bad.append(Path(e.filename))):
+                if NO_INGEST_MARKER in files:
+                    dirs.clear()
+                    continue
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found.extend(Path(root) / f for f in files)
             for d in unreadable:
