@@ -24,7 +24,7 @@ from tierlens.settings import Settings
 EXACT_FIELDS = ("bot_entered", "escalated", "tier_path", "handoff_seconds", "trapped",
                 "repeat_strict", "repeat_loose", "contained_raw", "contained_durable", "fcr",
                 "should_have_escalated", "needless_escalation", "aht_seconds", "bot_seconds",
-                "human_seconds", "n_handoffs")
+                "human_seconds", "n_handoffs", "elapsed_seconds")
 
 
 def _lines(path: Path) -> list[dict]:

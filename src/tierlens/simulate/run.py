@@ -26,6 +26,7 @@ import numpy as np
 from tierlens.config import Intent, check_policy_covers, load_intents, load_routing_policy
 from tierlens.errors import ConfigError
 from tierlens.schema import NO_INGEST_MARKER
+from tierlens.settings import HandleTimeSettings, get_settings
 from tierlens.simulate.bank import load_bank
 from tierlens.simulate.render import Context, agents_by_queue, render
 from tierlens.simulate.rng import Draw, Weighted
@@ -161,8 +162,13 @@ def _dumps(obj: dict) -> str:
 
 
 def simulate(n_conversations: int, months: int, seed: int, out_dir: Path,
-             start: dt.date = dt.date(2026, 6, 1)) -> SimulationResult:
-    """Write conversations, ground truth and planted KPIs for a simulated hybrid center."""
+             start: dt.date = dt.date(2026, 6, 1),
+             handle: HandleTimeSettings | None = None) -> SimulationResult:
+    """Write conversations, ground truth and planted KPIs for a simulated hybrid center.
+
+    ``handle``: the handle-time caps the truth is planted with (default: the settings'), so
+    the pipeline under the same settings reproduces it; recorded in the KPI file."""
+    handle = handle or get_settings().handle_time
     if n_conversations < 1 or months < 1:
         raise ConfigError(f"simulate: conversations ({n_conversations}) and months ({months}) "
                           "must both be at least 1")
@@ -181,7 +187,7 @@ def simulate(n_conversations: int, months: int, seed: int, out_dir: Path,
     out_dir.mkdir(parents=True, exist_ok=True)
     ctx = Context(bank=bank, policy=policy, agents=agents_by_queue(policy.human_queues()),
                   other_topics=("a card payment", "a transfer", "your balance", "a refund",
-                                "your address", "a direct debit", "an order"))
+                                "your address", "a direct debit", "an order"), handle=handle)
     draw = Draw(render_seq)
     conv_path = out_dir / "conversations.jsonl.gz"
     truth_rows: list[dict[str, Any]] = []
@@ -207,7 +213,7 @@ def simulate(n_conversations: int, months: int, seed: int, out_dir: Path,
         for k in range(0, len(truth_rows), 2000):
             fh.write(("\n".join(_dumps(r) for r in truth_rows[k:k + 2000]) + "\n").encode())
     report = {"seed": seed, "n_conversations": n_conversations, "start": start.isoformat(),
-              "end": end.isoformat(), **report}
+              "end": end.isoformat(), "handle_time": handle.model_dump(mode="json"), **report}
     kpi_path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     return SimulationResult(out_dir, conv_path, truth_path, kpi_path, n_conversations, start, end,
                             seed)
