@@ -298,7 +298,7 @@ def test_every_tweet_is_one_turn_or_one_error() -> None:
 def test_twitter_source_lines_point_at_the_root_row() -> None:
     recs = {r.payload["conversation_id"]: r.source_line for r in twitter.read(TWEETS) if r.payload}
     assert recs == {"tw-100": 2, "tw-200": 8, "tw-300": 10, "tw-400": 12, "tw-500": 16,
-                    "tw-600": 20, "tw-800": 25, "tw-900": 27}
+                    "tw-600": 20, "tw-800": 25, "tw-900": 28}  # 900's root row 27 is quarantined
 
 
 def test_twitter_deep_chain_resolves_by_pointer_doubling(tmp_path: Path) -> None:

@@ -182,6 +182,7 @@ def _thread_frames(tweets: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, 
         # the thread's beginning is outside the file: the root answers a missing tweet, or
         # the root itself is unusable (quarantined below)
         (pl.col("reply_to").is_not_null() | ~usable).alias("partial"),
+        usable.alias("root_ok"),
         pl.when(pl.col("is_inbound").eq_missing(True)).then(pl.col("author_id"))
         .alias("root_customer"))
     t = tweets.join(roots, on="root", how="left")
@@ -204,7 +205,10 @@ def _thread_frames(tweets: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, 
     convs = (t.filter(usable)
              .sort(["root_row", "ts", "id"])
              .group_by("root", maintain_order=True)
-             .agg(pl.col("root_row").first(),
+             # source line: the root's row, else (root quarantined) the first turn's row, so
+             # a record never shares its line with another quarantine row
+             .agg(pl.when(pl.col("root_ok").first()).then(pl.col("root_row").first())
+                  .otherwise(pl.col("row").first()).alias("root_row"),
                   pl.coalesce(pl.col("root_customer").first(),
                               pl.col("author_id").filter(pl.col("is_inbound")).first())
                   .alias("customer_id"),
