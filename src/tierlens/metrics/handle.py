@@ -47,12 +47,15 @@ def handle_times(turns: pl.DataFrame, channels: pl.DataFrame, episodes: pl.DataF
                           _reply_only=pl.col("channel").is_in(list(h.reply_only_channels))
                           .fill_null(False))
             .drop("channel"))
-    cid = pl.col("conversation_id")
+    # sorted by an integer key: 0.17 s vs 0.37 s by the string id on 312k turns in random order
+    # (ids already sorted: 0.06 s vs 0.01 s); a gap is only taken within one conversation
+    k = pl.col("_k")
     gap = ((pl.col("ts") - pl.col("ts").shift()).dt.total_microseconds() / 1e6).clip(0)
     t = (turns.lazy().select("conversation_id", "turn_index", "speaker", "ts")
          .filter(pl.col("ts").is_not_null())
-         .sort("conversation_id", "turn_index")
-         .with_columns(_gap=pl.when(cid == cid.shift()).then(gap))
+         .with_columns(_k=pl.col("conversation_id").cast(pl.Categorical).to_physical())
+         .sort("_k", "turn_index")
+         .with_columns(_gap=pl.when(k == k.shift()).then(gap))
          .join(conv, on="conversation_id", how="left")
          .with_columns(_cap=pl.col("_cap").fill_null(h.default_gap_cap_seconds))
          .with_columns(_credit=pl.when(pl.col("_gap").is_null()).then(None)
