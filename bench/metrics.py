@@ -49,11 +49,11 @@ def _lines(path: Path) -> list[dict]:
 
 def load_simulated(n: int, months: int, seed: int, work: Path) -> dict:
     """Simulate (or reuse) and normalise; cache the frames as parquet."""
-    from tierlens.simulate import simulate
+    from tierlens.simulate import simulate, truth_files
 
     out = work / f"sim-{n}-{months}-{seed}"
     t0 = time.perf_counter()
-    if not (out / "ground_truth_kpis.json").exists():
+    if not truth_files(out)[1].exists():
         simulate(n, months, seed, out)
     t_sim = time.perf_counter() - t0
     cache = out / "frames"
@@ -66,8 +66,9 @@ def load_simulated(n: int, months: int, seed: int, work: Path) -> dict:
     conv = pl.read_parquet(cache / "conversations.parquet")
     turns = pl.read_parquet(cache / "turns.parquet")
     t_norm = time.perf_counter() - t0
-    truth = _lines(out / "ground_truth.jsonl.gz")
-    tk = json.loads((out / "ground_truth_kpis.json").read_text())
+    truth_path, kpis_path = truth_files(out)
+    truth = _lines(truth_path)
+    tk = json.loads(kpis_path.read_text())
     return {"conv": conv, "turns": turns, "truth": truth, "tk": tk, "t_sim": t_sim,
             "t_norm": t_norm}
 

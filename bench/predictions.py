@@ -30,11 +30,11 @@ def main() -> None:
     from tierlens import jobs
     from tierlens.ingest.pipeline import ingest_paths
     from tierlens.settings import get_settings
-    from tierlens.simulate import simulate
+    from tierlens.simulate import simulate, truth_files
     from tierlens.store.db import connect
 
     sim = a.work / f"sim-{a.conversations}-{a.months}-{a.seed}"
-    if not (sim / "ground_truth_kpis.json").exists():
+    if not truth_files(sim)[1].exists():
         simulate(a.conversations, a.months, a.seed, sim)
     db = a.work / f"preds-{a.conversations}-{a.months}-{a.seed}.duckdb"
     db.unlink(missing_ok=True)

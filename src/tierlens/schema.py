@@ -18,6 +18,10 @@ from dataclasses import dataclass, fields
 import polars as pl
 
 SPEAKERS = ("customer", "bot", "agent", "system")
+
+# A folder holding a file of this name is skipped when a parent folder is ingested (the
+# simulator marks its ground-truth folder so; anyone can mark an archive or notes folder).
+NO_INGEST_MARKER = ".noingest"
 EVENTS = ("handoff", "transfer", "hold", "end")
 CHANNELS = ("chat", "voice", "email", "social", "sms", "messaging")
 TIER_PATHS = ("bot_only", "bot_then_human", "human_only")

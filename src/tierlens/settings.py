@@ -11,13 +11,34 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tierlens.orchestrate.config import OrchestrationSettings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent.parent
+
+
+class HandleTimeSettings(BaseModel):
+    """Handle time = active work time: the sum of the gaps between consecutive turns, each
+    capped per channel (docs/metrics.md, "Handle time and elapsed time")."""
+
+    gap_cap_seconds: dict[str, float] = Field(
+        default_factory=lambda: {"chat": 300.0, "messaging": 300.0, "sms": 300.0,
+                                 "social": 300.0, "voice": 600.0, "email": 600.0},
+        description="Per channel, the most one gap between turns counts as work (longer "
+                    "idle time is the customer's, not the agent's). In reply-only channels, "
+                    "the work allowance of one bot or agent reply.")
+    default_gap_cap_seconds: float = Field(300.0, ge=0,
+                                           description="Cap for a channel not listed (or NULL).")
+    reply_only_channels: tuple[str, ...] = Field(
+        ("email",), description="Asynchronous channels where only bot and agent replies count "
+                                "as work (each up to the channel's cap); the wait for the "
+                                "customer's next message counts nothing.")
+
+    def cap(self, channel: str | None) -> float:
+        return self.gap_cap_seconds.get(channel or "", self.default_gap_cap_seconds)
 
 
 class Settings(BaseSettings):
@@ -62,6 +83,10 @@ class Settings(BaseSettings):
     handoff_target_seconds: float = Field(30.0, gt=0, description="Seed target for handoff time.")
     cost_per_bot_minute: float = Field(0.10, ge=0, description="Cost of one bot minute.")
     cost_per_agent_minute: float = Field(1.00, ge=0, description="Cost of one agent minute.")
+    handle_time: HandleTimeSettings = Field(
+        default_factory=HandleTimeSettings,
+        description="Per-channel gap caps of handle time (AHT and cost); nested, e.g. "
+                    "TIERLENS_HANDLE_TIME__DEFAULT_GAP_CAP_SECONDS=240.")
 
     # --- orchestration -------------------------------------------------------------------
     orchestration: OrchestrationSettings = Field(

@@ -76,6 +76,9 @@ def test_kill_during_ingest_then_rerun_equals_a_clean_run(prefect_api, inbox, re
     assert result["scored"] == total
     assert differences(ref_db, db) == {}, table_sizes(db)
     _assert_ledger_after_crash(db)
+    # the killed ingest run no longer reads as running: the next ingest marked it failed
+    statuses = _rows(db, "SELECT status FROM ingest_runs WHERE paths[1] LIKE '%b_big%'")
+    assert sorted(statuses) == [("failed",), ("succeeded",)], statuses
 
 
 def test_kill_during_scoring_then_rerun_equals_a_clean_run(prefect_api, inbox, reference_run,

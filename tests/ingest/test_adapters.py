@@ -220,7 +220,8 @@ def test_twitter_threads_rebuilt_from_reply_chains() -> None:
     for c in convs:
         assert_contract(c)
     by_id = {c["conversation_id"]: c for c in convs}
-    assert set(by_id) == {"tw-100", "tw-200", "tw-400", "tw-500", "tw-600"}
+    assert set(by_id) == {"tw-100", "tw-200", "tw-300", "tw-400", "tw-500", "tw-600", "tw-800",
+                          "tw-900"}
 
     branching = by_id["tw-100"]  # 100 -> (101 -> 103 -> 105), (102 -> 104)
     assert [t["speaker"] for t in branching["turns"]] == [
@@ -235,8 +236,30 @@ def test_twitter_threads_rebuilt_from_reply_chains() -> None:
     assert (branching["started_at"], branching["ended_at"]) == ("2017-10-02T09:00:00Z",
                                                                 "2017-10-02T09:20:00Z")
 
-    # the customer's tweet answers tweet 199, which is not in the file: it is the root
+    # the customer's tweet answers tweet 199, which is not in the file: it is the root, and
+    # the conversation is flagged partial (its beginning is outside the file)
     assert [t["speaker"] for t in by_id["tw-200"]["turns"]] == ["customer", "agent"]
+    assert by_id["tw-200"]["metadata"]["partial"] is True
+    assert "opened_by" not in by_id["tw-200"]["metadata"]
+    assert "partial" not in branching["metadata"] and "opened_by" not in branching["metadata"]
+
+    # a brand reply whose customer tweet is missing: kept, partial, opened by the brand, the
+    # customer is the first customer who tweeted in the thread
+    cut = by_id["tw-300"]
+    assert [t["speaker"] for t in cut["turns"]] == ["agent", "customer"]
+    assert (cut["customer_id"], cut["queue"]) == ("5003", "AcmeSupport")
+    assert cut["metadata"]["partial"] is True and cut["metadata"]["opened_by"] == "brand"
+
+    # the brand's proactive outreach (no in_response_to): complete, opened by the brand
+    outreach = by_id["tw-800"]["metadata"]
+    assert "partial" not in outreach and outreach["opened_by"] == "brand"
+    assert by_id["tw-800"]["customer_id"] == "5009"
+
+    # a root tweet that is unusable (inbound "maybe") is quarantined on its own; the rest of
+    # its thread is kept, partial
+    rest = by_id["tw-900"]
+    assert [t["speaker"] for t in rest["turns"]] == ["agent"]
+    assert rest["metadata"]["partial"] is True and rest["customer_id"] is None
 
     # 402 has no in_response_to, but 400 lists it in its multi-id response_tweet_id
     multi = by_id["tw-400"]
@@ -251,19 +274,31 @@ def test_twitter_threads_rebuilt_from_reply_chains() -> None:
     assert len(by_id["tw-600"]["turns"]) == 1 and by_id["tw-600"]["queue"] == "GlobexHelp"
 
     assert sorted((e.source_line, e.error.reason, e.error.field) for e in errors) == [
-        (10, "not_customer_thread", "in_response_to_tweet_id"),
         (18, "bad_id", "tweet_id"),
         (19, "duplicate_id", "tweet_id"),
         (21, "bad_timestamp", "created_at"),
         (22, "bad_value", "inbound"),
         (23, "reply_cycle", "in_response_to_tweet_id"),
         (24, "reply_cycle", "in_response_to_tweet_id"),
+        (27, "bad_value", "inbound"),
     ]
+
+
+def test_every_tweet_is_one_turn_or_one_error() -> None:
+    """The accounting identity: each data row of the file becomes exactly one turn or one
+    error record, and the turns are distinct tweets."""
+    n_rows = len(TWEETS.read_text().splitlines()) - 1
+    convs, errors = _records(twitter, TWEETS)
+    n_turns = sum(len(c["turns"]) for c in convs)
+    assert n_turns + len(errors) == n_rows == 27
+    assert sum(c["metadata"]["n_tweets"] for c in convs) >= n_turns
+    assert len({e.source_line for e in errors}) == len(errors)
 
 
 def test_twitter_source_lines_point_at_the_root_row() -> None:
     recs = {r.payload["conversation_id"]: r.source_line for r in twitter.read(TWEETS) if r.payload}
-    assert recs == {"tw-100": 2, "tw-200": 8, "tw-400": 12, "tw-500": 16, "tw-600": 20}
+    assert recs == {"tw-100": 2, "tw-200": 8, "tw-300": 10, "tw-400": 12, "tw-500": 16,
+                    "tw-600": 20, "tw-800": 25, "tw-900": 28}  # 900's root row 27 is quarantined
 
 
 def test_twitter_deep_chain_resolves_by_pointer_doubling(tmp_path: Path) -> None:
@@ -315,7 +350,15 @@ def test_adapters_end_to_end_through_ingest(con: Any, settings: Any) -> None:
 
     report = ingest_paths(con, [VOICE, CHAT, FAILED, TWEETS], settings)
     assert report.reconciles()
-    assert (report.read, report.stored, report.quarantined) == (15, 7, 8)
+    assert (report.read, report.stored, report.quarantined) == (18, 10, 8)
+    # every tweet is stored as a turn or has its own quarantine row
+    turns = con.execute("SELECT count(*) FROM turns WHERE conversation_id LIKE 'tw-%'").fetchone()
+    quarantined = con.execute("SELECT count(*) FROM quarantine WHERE source_file = ?",
+                              [str(TWEETS)]).fetchone()
+    assert turns[0] + quarantined[0] == len(TWEETS.read_text().splitlines()) - 1
+    partial = con.execute("SELECT conversation_id FROM conversations WHERE "
+                          "json_extract(metadata, '$.partial') = 'true' ORDER BY 1").fetchall()
+    assert [p[0] for p in partial] == ["tw-200", "tw-300", "tw-900"]
     paths = dict(con.execute("SELECT conversation_id, tier_path FROM conversations").fetchall())
     assert paths["9d8e7f60-1234-4bcd-8ef0-aabbccddeeff"] == "bot_then_human"
     assert paths["tw-100"] == "human_only"

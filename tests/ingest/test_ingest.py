@@ -124,3 +124,23 @@ def test_turn_per_row_and_gzip_formats_match_jsonl(settings, tmp_path, fmt):
     q = "SELECT conversation_id, channel, customer_id, started_at, ended_at, first_queue, csat, " \
         "tier_path, n_turns FROM core_conversations ORDER BY ALL"
     assert other.execute(q).fetchall() == ref.execute(q).fetchall()
+
+
+def test_a_simulated_folder_ingests_without_quarantine(con, settings, tmp_path):
+    from tierlens.simulate import simulate
+
+    sim = simulate(300, 1, 3, tmp_path / "sim")
+    report = ingest_paths(con, [sim.out_dir], settings)
+    assert con.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0
+    assert (report.files_seen, report.quarantined, report.files_failed) == (1, 0, 0)
+    assert report.stored == _counts(con)[0] == 300
+
+
+def test_a_folder_with_the_marker_is_skipped_unless_named(con, settings, tmp_path):
+    from tierlens.schema import NO_INGEST_MARKER
+
+    write_jsonl(tmp_path / "in" / "a.jsonl", [conversation("a")])
+    archive = write_jsonl(tmp_path / "in" / "archive" / "old.jsonl", [conversation("old")])
+    (archive.parent / NO_INGEST_MARKER).write_text("")
+    assert ingest_paths(con, [tmp_path / "in"], settings).files_seen == 1
+    assert ingest_paths(con, [archive], settings).stored == 1  # a file named is always read

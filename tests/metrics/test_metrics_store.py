@@ -131,3 +131,15 @@ def test_qa_agreement_reads_human_reviews_without_touching_auto_scores(wh, setti
     after = dict(wh.execute("SELECT conversation_id, score FROM qa_criteria_scores "
                             "WHERE criterion = 'greeting'").fetchall())
     assert after == auto  # the human score never overwrites the auto score
+
+
+def test_elapsed_seconds_is_stored_and_appended_to_the_view(wh, settings, loaded):
+    derive_outcomes(wh, "mv-test", settings, as_of=datetime.fromisoformat(loaded["as_of"]))
+    aht, elapsed = wh.execute("SELECT aht_seconds, elapsed_seconds FROM outcomes "
+                              "WHERE conversation_id = 'g-human-only'").fetchone()
+    assert elapsed is not None and aht is not None and aht <= elapsed
+    cols = [r[0] for r in wh.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = "
+        "'conversation_scores' ORDER BY ordinal_position").fetchall()]
+    # the view is a public contract: the new column comes last, after every earlier one
+    assert cols[-3:] == ["cost", "n_hits", "elapsed_seconds"]

@@ -24,7 +24,7 @@ from tierlens.settings import Settings
 EXACT_FIELDS = ("bot_entered", "escalated", "tier_path", "handoff_seconds", "trapped",
                 "repeat_strict", "repeat_loose", "contained_raw", "contained_durable", "fcr",
                 "should_have_escalated", "needless_escalation", "aht_seconds", "bot_seconds",
-                "human_seconds", "n_handoffs")
+                "human_seconds", "n_handoffs", "elapsed_seconds")
 
 
 def _lines(path: Path) -> list[dict]:
@@ -35,10 +35,10 @@ def _lines(path: Path) -> list[dict]:
 def run_truth_check(n: int, months: int, seed: int, out: Path):
     from tierlens.simulate import simulate
 
-    simulate(n, months, seed, out)
-    truth = _lines(out / "ground_truth.jsonl.gz")
-    tk = json.loads((out / "ground_truth_kpis.json").read_text())
-    conv, turns = records_to_frames(_lines(out / "conversations.jsonl.gz"))
+    sim = simulate(n, months, seed, out)
+    truth = _lines(sim.ground_truth_path)
+    tk = json.loads(sim.kpis_path.read_text())
+    conv, turns = records_to_frames(_lines(sim.conversations_path))
     as_of = datetime.fromisoformat(tk["as_of"])
     d = derive(conv, turns, truth_scores(truth), settings=Settings(), as_of=as_of)
     return d, truth, tk

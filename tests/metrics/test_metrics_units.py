@@ -153,7 +153,7 @@ def test_month_cohort_uses_utc_start():
         out = out.with_columns(pl.lit(None, pl.Boolean).alias(col))
     for col in ("handoff_seconds", "first_response_bot_s", "first_response_human_s",
                 "csat_predicted", "aht_seconds", "bot_seconds", "human_seconds", "qa_score",
-                "cost"):
+                "cost", "elapsed_seconds"):
         out = out.with_columns(pl.lit(None, pl.Float64).alias(col))
     out = out.with_columns(resolution=pl.lit(None, pl.String), csat=pl.lit(None, pl.Int16),
                            nps=pl.lit(None, pl.Int16))

@@ -8,7 +8,7 @@ import sys
 
 from tierlens.simulate import DEMO, simulate
 
-FILES = ("conversations.jsonl.gz", "ground_truth.jsonl.gz", "ground_truth_kpis.json")
+FILES = ("conversations.jsonl.gz", "truth/ground_truth.jsonl.gz", "truth/ground_truth_kpis.json")
 
 
 def test_same_seed_gives_identical_bytes_and_other_seed_differs(tmp_path):

@@ -17,7 +17,7 @@ def row(cid: str, cust: str | None, day: float, intent: str = "a", **kw) -> dict
             "tier_path": "bot_only", "resolution": "resolved", "handoff_seconds": None,
             "repeated_after_handoff": None, "first_queue": "bot", "expected_queue": "bot",
             "trapped": False, "should_have_escalated": False, "needless_escalation": False,
-            "csat": None, "aht_seconds": 60, "escalation_reason": None}
+            "csat": None, "aht_seconds": 60, "elapsed_seconds": 60, "escalation_reason": None}
     base.update(kw)
     return base
 

@@ -8,7 +8,8 @@ Guarantees (tested in tests/ingest/):
 - **Idempotent**: a conversation re-delivered unchanged writes nothing; changed, it is
   updated in place. A crash mid-file leaves the file un-recorded, and the re-run
   rewrites the same rows: quarantine and DQ rows of the file are replaced
-  (delete-then-insert on the file's hash), conversations compare by content hash.
+  (delete-then-insert on the file's hash), conversations compare by content hash. A run
+  killed before it finished is marked ``failed`` by the next one (``mark_stale_runs``).
 - **Nothing lost**: every record read is stored, updated, unchanged, or quarantined
   (``read = stored + updated + unchanged + quarantined`` per run), and a file that can't
   be read at all gets a quarantine row of its own.
@@ -33,12 +34,13 @@ from tierlens.errors import InputError, RecordError
 from tierlens.ingest.normalize import Batch, normalize, quarantine_rows
 from tierlens.ingest.readers import RawRecord, detect_format, reader_for
 from tierlens.ingest.redact import PREFILTER, redact_frame, redact_text
-from tierlens.schema import IngestCounts
+from tierlens.schema import NO_INGEST_MARKER, IngestCounts
 from tierlens.settings import Settings, get_settings
 from tierlens.store import writes
 from tierlens.store.db import transaction
 
 SKIP_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload")
+_LIVE_RUNS: set[str] = set()  # ingest runs in progress in this process (see mark_stale_runs)
 
 
 @dataclass
@@ -80,7 +82,12 @@ def path_problem(path: Path) -> str | None:
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
-    """Files to ingest, in a stable order; (path, problem) for ones that can't be read."""
+    """Files to ingest, in a stable order; (path, problem) for ones that can't be read.
+
+    In a folder, dot-files, dot-folders, partial downloads (``SKIP_SUFFIXES``) and folders
+    holding a ``NO_INGEST_MARKER`` file (the simulator's ``truth/``) are left out; a file
+    named explicitly is always read.
+    """
     for path in paths:
         path = Path(path)
         problem = path_problem(path)
@@ -89,6 +96,9 @@ def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
             unreadable: list[Path] = []
             for root, dirs, files in os.walk(
                     path, onerror=lambda e, bad=unreadable: bad.append(Path(e.filename))):
+                if NO_INGEST_MARKER in files:
+                    dirs.clear()
+                    continue
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found.extend(Path(root) / f for f in files)
             for d in unreadable:
@@ -164,8 +174,7 @@ class _FileIngest:
         good_turns = batch.turns.filter(~pl.col("_rec").is_in(list(bad)))
         red_turns, spans = redact_frame(good_turns.drop("_rec"))
         good_conv = good_conv.with_columns(metadata=_redact_column(good_conv["metadata"]))
-        quarantine = quarantine_rows(q, lambda text: redact_text(text)[0]).with_columns(
-            file_hash=pl.lit(self.fhash))
+        quarantine = quarantine_rows(q, lambda text: redact_text(text)[0])
         dq = pl.DataFrame(result.dq_rows, schema={
             "suite": pl.String, "expectation": pl.String, "column_name": pl.String,
             "success": pl.Boolean, "element_count": pl.Int64, "unexpected_count": pl.Int64,
@@ -175,7 +184,7 @@ class _FileIngest:
         self.batch_index += 1
         counts = writes.write_conversations(self.con, good_conv.drop("_rec"), red_turns, spans)
         with transaction(self.con):
-            writes.write_quarantine(self.con, self.run_id, quarantine)
+            writes.write_quarantine(self.con, self.run_id, self.fhash, quarantine)
             writes.append(self.con, "dq_results", dq)
         n_quarantined = len({(r[0], r[1]) for r in q})
         report.read += batch.n_records
@@ -209,7 +218,9 @@ def ingest_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[Path | str],
     run_id = run_id or f"ing-{uuid.uuid4().hex[:12]}"
     paths = [Path(p) for p in paths]
     report = IngestReport(run_id=run_id)
+    writes.mark_stale_runs(con, _LIVE_RUNS)
     writes.start_run(con, run_id, [str(p) for p in paths])
+    _LIVE_RUNS.add(run_id)
     try:
         for path, problem in expand_paths(paths):
             report.files_seen += 1
@@ -230,6 +241,8 @@ def ingest_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[Path | str],
         writes.finish_run(con, run_id, "failed", f"{type(exc).__name__}: {exc}"[:500],
                           **report.counts())
         raise
+    finally:
+        _LIVE_RUNS.discard(run_id)
     writes.finish_run(con, run_id, "succeeded", None, **report.counts())
     return report
 
@@ -239,12 +252,15 @@ def _file_failure(con, run_id: str, path: Path, fhash: str | None, reason: str, 
     report.files_failed += 1
     report.problems.append((str(path), message))
     row = quarantine_rows([(str(path), None, None, None, reason, f"{path}: {message}", None)],
-                          lambda t: t).with_columns(file_hash=pl.lit(fhash))
-    with transaction(con):
+                          lambda t: t)
+    with transaction(con):  # one file-level row per file, however often it is re-read
         if fhash:
             con.execute("DELETE FROM quarantine WHERE file_hash = ? AND source_line IS NULL",
                         [fhash])
-        writes.write_quarantine(con, run_id, row)
+        else:  # couldn't be hashed: the path is the only key
+            con.execute("DELETE FROM quarantine WHERE file_hash IS NULL AND source_file = ? "
+                        "AND source_line IS NULL", [str(path)])
+        writes.write_quarantine(con, run_id, fhash, row)
 
 
 def _ingest_file(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, path: Path,

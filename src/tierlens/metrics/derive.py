@@ -16,6 +16,7 @@ from tierlens.config import RoutingPolicy, load_routing_policy
 from tierlens.metrics.containment import with_containment
 from tierlens.metrics.episodes import episode_frame, escalation_reason
 from tierlens.metrics.fcr import with_fcr
+from tierlens.metrics.handle import handle_times
 from tierlens.metrics.kpis import kpi_monthly
 from tierlens.metrics.repeat import default_as_of, repeat_contacts
 from tierlens.metrics.restate import SIMILARITY_THRESHOLD, repeated_after_handoff
@@ -33,7 +34,7 @@ OUTCOME_COLUMNS = (
     "repeat_loose", "next_contact_s", "routed_correctly", "should_have_escalated",
     "needless_escalation", "fcr", "abandoned", "qa_score", "qa_critical", "aht_seconds",
     "bot_seconds", "human_seconds", "first_response_bot_s", "first_response_human_s", "cost",
-    "csat", "nps", "csat_predicted", "risk_score", "red_flag",
+    "csat", "nps", "csat_predicted", "risk_score", "red_flag", "elapsed_seconds",
 )
 
 
@@ -84,6 +85,8 @@ def derive(conversations: pl.DataFrame, turns: pl.DataFrame,
     conv = conversations.select("conversation_id", "customer_id", "started_at", "first_queue",
                                 "csat", "nps").join(model, on="conversation_id", how="left")
     ep = episode_frame(turns, turn_scores, s.bot_confidence_threshold)
+    ep = ep.join(handle_times(turns, conversations, ep, s.handle_time), on="conversation_id",
+                 how="left")
     rep = repeat_contacts(conv, s.repeat_window_days, as_of)
     restated = repeated_after_handoff(turns, ep, embeddings, SIMILARITY_THRESHOLD)
     moves = queue_moves(turns, conversations, policy)

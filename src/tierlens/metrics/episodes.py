@@ -130,8 +130,9 @@ def episode_plan(turns: pl.DataFrame, turn_signals: pl.DataFrame | None = None,
     Columns: bot_entered, human_entered, escalated, tier_path, tier (ai|human|NULL),
     trigger_index, trigger_kind (handoff_event|customer_request|NULL), handoff_seconds,
     n_handoffs, n_transfers, asked_human, trapped, the reason signals (sig_*; the reason itself
-    needs the intent: see :func:`escalation_reason`), first/last turn times, aht_seconds,
-    bot_seconds, human_seconds, first_response_bot_s, first_response_human_s.
+    needs the intent: see :func:`escalation_reason`), first/last turn times, elapsed_seconds
+    (first turn to last; handle time is :mod:`tierlens.metrics.handle`'s),
+    first_response_bot_s, first_response_human_s.
 
     Implementation: a few group-bys on an integer conversation key; every "is there an X
     before the handoff" signal is "the first X comes before the handoff", so each is one min().
@@ -249,13 +250,6 @@ def episode_plan(turns: pl.DataFrame, turn_signals: pl.DataFrame | None = None,
             & (pl.col("bot_after_req").fill_null(0) >= TRAPPED_BOT_TURNS),
             handoff_seconds=pl.when(pl.col("escalated")).then(
                 _secs("agent_after_trigger_ts", "trigger_ts")),
-            # the bot part ends at the trigger (else the first agent turn); human time runs
-            # from the agent's first turn to the last turn; the wait before it is nobody's AHT
-            # (NULL when the tier was not involved)
-            bot_seconds=pl.when(pl.col("escalated")).then(
-                _secs(pl.coalesce("trigger_ts", "first_agent_ts"), "first_ts"))
-            .when(pl.col("bot_entered")).then(_secs("last_ts", "first_ts")),
-            human_seconds=_secs("last_ts", "first_agent_ts"),
             first_response_bot_s=pl.when(pl.col("bot_entered")).then(
                 _secs("first_bot_reply_ts", "first_cust_ts")),
         )
@@ -263,7 +257,7 @@ def episode_plan(turns: pl.DataFrame, turn_signals: pl.DataFrame | None = None,
             first_response_human_s=pl.when(pl.col("human_entered")).then(
                 _secs("first_agent_reply_ts", "first_cust_ts"))
             .when(pl.col("escalated")).then(pl.col("handoff_seconds")),
-            aht_seconds=_secs("last_ts", "first_ts"),
+            elapsed_seconds=_secs("last_ts", "first_ts"),
             agent_spoke=pl.col("first_agent_idx").is_not_null(),
         )
     )
@@ -271,7 +265,7 @@ def episode_plan(turns: pl.DataFrame, turn_signals: pl.DataFrame | None = None,
             "trigger_index", "trigger_kind", "pre_end_idx", "first_agent_idx", "handoff_seconds",
             "n_handoffs", "n_transfers", "asked_human", "trapped", "sig_customer_request",
             "sig_low_confidence", "sig_negative_sentiment", "sig_bot_failure", "first_ts",
-            "last_ts", "aht_seconds", "bot_seconds", "human_seconds", "first_response_bot_s",
+            "last_ts", "elapsed_seconds", "first_response_bot_s",
             "first_response_human_s", "agent_spoke", "n_bot_turns", "n_agent_turns"]
     return out.select(keep)
 

@@ -76,6 +76,7 @@ def kpi_catalogue(handoff_target_seconds: float = 30.0) -> list[Kpi]:
         Kpi("aht_seconds", "mean", c("aht_seconds"), unit="s"),
         Kpi("aht_bot_seconds", "mean", _on("bot_entered", "bot_seconds"), unit="s"),
         Kpi("aht_human_seconds", "mean", _on("agent_spoke", "human_seconds"), unit="s"),
+        Kpi("elapsed_seconds", "mean", c("elapsed_seconds"), unit="s"),
         Kpi("red_flag_rate", "rate", c("red_flag")),
         Kpi("qa_score", "mean", c("qa_score")),
         Kpi("cost_per_contact", "ratio", c("cost"), den=c("cost").is_not_null(), unit="currency"),

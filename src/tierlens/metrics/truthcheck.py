@@ -39,6 +39,7 @@ KPI_MAP: dict[str, tuple[str, str]] = {
     "needless_escalation_count": ("needless_escalation_rate", "numerator"),
     "csat_avg": ("csat_surveyed", "value"),
     "aht_seconds_avg": ("aht_seconds", "value"),
+    "elapsed_seconds_avg": ("elapsed_seconds", "value"),
 }
 # KPIs whose inputs are structural (transcript + true intent/resolution): must match exactly.
 STRUCTURAL = frozenset(KPI_MAP) - {"repeated_after_handoff_rate"}
@@ -53,6 +54,7 @@ ROW_MAP = {
     "should_have_escalated": "should_have_escalated",
     "needless_escalation": "needless_escalation", "aht_seconds": "aht_seconds",
     "bot_seconds": "bot_seconds", "human_seconds": "human_seconds", "n_handoffs": "n_handoffs",
+    "elapsed_seconds": "elapsed_seconds",
 }
 
 

@@ -9,7 +9,11 @@
   * escalation trigger: the first handoff event, else the first customer turn asking for a
     human; handoff_seconds = first agent turn after the trigger - trigger (whole seconds);
   * trapped: the customer asked for a human and 2 or more bot turns followed before the first
-    handoff event or agent turn (or the end).
+    handoff event or agent turn (or the end);
+  * handle time (aht/bot/human seconds): each turn after the first earns the gap since the
+    previous turn, capped per channel; in reply-only channels (email) only bot and agent
+    turns earn it (:func:`handle_credits`; tierlens.metrics.handle states the definition);
+    elapsed_seconds: first turn to last.
 Cross-conversation fields (repeat contact, durable containment, FCR) are added later by
 ``truth.link_repeats``.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from tierlens.config import RoutingPolicy
+from tierlens.settings import HandleTimeSettings
 from tierlens.simulate.scenario import Scenario
 
 CSAT_RESOLVED = (1, 2, 3, 4, 5), (0.03, 0.05, 0.12, 0.35, 0.45)
@@ -34,8 +39,25 @@ def _pick(draw: Any, table: tuple[tuple[int, ...], tuple[float, ...]]) -> int:
     return table[0][-1]
 
 
+def handle_credits(epochs: list[int], speakers: list[str], channel: str,
+                   handle: HandleTimeSettings) -> list[float]:
+    """Work credit of each turn: the capped gap since the previous turn (0 for the first;
+    0 for customer and system turns in a reply-only channel)."""
+    cap = handle.cap(channel)
+    cap = int(cap) if float(cap).is_integer() else cap
+    reply_only = channel in handle.reply_only_channels
+    credits: list[float] = [0]
+    for i in range(1, len(epochs)):
+        if reply_only and speakers[i] not in ("bot", "agent"):
+            credits.append(0)
+        else:
+            credits.append(min(max(epochs[i] - epochs[i - 1], 0), cap))
+    return credits
+
+
 def build_records(c: Any, sc: Scenario, policy: RoutingPolicy, conv_id: str,
-                  customer_id: str | None, brand: str, state: dict) -> tuple[dict, dict]:
+                  customer_id: str | None, brand: str, state: dict,
+                  handle: HandleTimeSettings) -> tuple[dict, dict]:
     d, turns, ep = c.d, c.turns, c.epochs
     speakers = [t["speaker"] for t in turns]
     responders = [i for i, s in enumerate(speakers) if s in ("bot", "agent")]
@@ -105,13 +127,14 @@ def build_records(c: Any, sc: Scenario, policy: RoutingPolicy, conv_id: str,
     if sc.nps:
         nps = (d.randint(6, 10) if sc.outcome == "resolved" else d.randint(0, 6))
     start, end = ep[0], ep[-1]
+    credits = handle_credits(ep, speakers, sc.channel, handle)
     bot_seconds = human_seconds = None
     if bot_entered:
-        stop_t = ep[trigger_idx] if trigger_idx is not None else (
-            ep[agent_idx[0]] if agent_idx else end)
-        bot_seconds = stop_t - start
+        stop = trigger_idx if trigger_idx is not None else (
+            agent_idx[0] if agent_idx else len(ep) - 1)
+        bot_seconds = sum(credits[:stop + 1])
     if agent_idx:
-        human_seconds = end - ep[agent_idx[0]]
+        human_seconds = sum(credits[agent_idx[0] + 1:])
 
     metadata: dict[str, Any] = {"brand": brand}
     if bot_entered:
@@ -169,9 +192,10 @@ def build_records(c: Any, sc: Scenario, policy: RoutingPolicy, conv_id: str,
         "breaches": breaches,
         "pii": sorted(c.pii, key=lambda p: (p["turn_index"], p["type"])),
         "n_turns": len(turns),
-        "aht_seconds": end - start,
+        "aht_seconds": sum(credits),
         "bot_seconds": bot_seconds,
         "human_seconds": human_seconds,
+        "elapsed_seconds": end - start,
         "agent_ids": sorted({t["agent_id"] for t in turns if t["speaker"] == "agent"}),
         "is_followup_planted": sc.is_followup,
     }

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tierlens.config import RoutingPolicy
+from tierlens.settings import HandleTimeSettings
 from tierlens.simulate import pii as P
 from tierlens.simulate import texts as T
 from tierlens.simulate.bank import QUEUE_DOMAIN, Bank, cue_type
@@ -56,6 +57,7 @@ class Context:
     policy: RoutingPolicy
     agents: dict[str, list[str]]
     other_topics: tuple[str, ...]
+    handle: HandleTimeSettings
 
 
 class _Conv:
@@ -202,7 +204,7 @@ def render(draw: Draw, sc: Scenario, ctx: Context, conv_id: str, customer_id: st
         _bot_part(c, sc, ctx, opener, opener_label, notice, state, brand)
     if c.turns[-1].get("event") != "end" and d.chance(0.6):
         c.event("end", wait=d.randint(2, 10))
-    return build_records(c, sc, ctx.policy, conv_id, customer_id, brand, state)
+    return build_records(c, sc, ctx.policy, conv_id, customer_id, brand, state, ctx.handle)
 
 
 def _domain(queue: str) -> str:

@@ -1,9 +1,11 @@
 """``simulate()``: write a realistic hybrid-contact-center data set plus its planted truth.
 
 Outputs in ``out_dir``:
-- conversations.jsonl.gz   one conversation per line (PRODUCT.md input contract)
-- ground_truth.jsonl.gz    one planted-truth row per conversation (same order)
-- ground_truth_kpis.json   monthly planted KPIs (see truth.py for the definitions)
+- conversations.jsonl.gz         one conversation per line (PRODUCT.md input contract)
+- truth/ground_truth.jsonl.gz    one planted-truth row per conversation (same order)
+- truth/ground_truth_kpis.json   monthly planted KPIs (see truth.py for the definitions)
+- truth/.noingest                marker: ``tierlens ingest out_dir`` leaves truth/ out, so
+                                 the folder's only input is the conversations
 
 Determinism: all randomness comes from ``numpy.random.SeedSequence(seed)``; no wall clock,
 no set iteration; gzip headers carry no timestamp. Same arguments => byte-identical files.
@@ -23,6 +25,8 @@ import numpy as np
 
 from tierlens.config import Intent, check_policy_covers, load_intents, load_routing_policy
 from tierlens.errors import ConfigError
+from tierlens.schema import NO_INGEST_MARKER
+from tierlens.settings import HandleTimeSettings, get_settings
 from tierlens.simulate.bank import load_bank
 from tierlens.simulate.render import Context, agents_by_queue, render
 from tierlens.simulate.rng import Draw, Weighted
@@ -40,6 +44,15 @@ INTENT_WEIGHT = {
     "complaint": 3, "cancel_service": 2, "dispute_charge": 2, "vulnerable_customer": 1.2,
 }
 FOLLOWUP_SPAWN = {"abandoned": 0.35, "unresolved": 0.45, "resolved": 0.06}
+
+
+TRUTH_DIR = "truth"
+
+
+def truth_files(out_dir: Path) -> tuple[Path, Path]:
+    """(ground-truth rows, planted KPIs) of a simulation written to ``out_dir``."""
+    truth = Path(out_dir) / TRUTH_DIR
+    return truth / "ground_truth.jsonl.gz", truth / "ground_truth_kpis.json"
 
 
 @dataclass(frozen=True)
@@ -149,8 +162,13 @@ def _dumps(obj: dict) -> str:
 
 
 def simulate(n_conversations: int, months: int, seed: int, out_dir: Path,
-             start: dt.date = dt.date(2026, 6, 1)) -> SimulationResult:
-    """Write conversations, ground truth and planted KPIs for a simulated hybrid center."""
+             start: dt.date = dt.date(2026, 6, 1),
+             handle: HandleTimeSettings | None = None) -> SimulationResult:
+    """Write conversations, ground truth and planted KPIs for a simulated hybrid center.
+
+    ``handle``: the handle-time caps the truth is planted with (default: the settings'), so
+    the pipeline under the same settings reproduces it; recorded in the KPI file."""
+    handle = handle or get_settings().handle_time
     if n_conversations < 1 or months < 1:
         raise ConfigError(f"simulate: conversations ({n_conversations}) and months ({months}) "
                           "must both be at least 1")
@@ -169,7 +187,7 @@ def simulate(n_conversations: int, months: int, seed: int, out_dir: Path,
     out_dir.mkdir(parents=True, exist_ok=True)
     ctx = Context(bank=bank, policy=policy, agents=agents_by_queue(policy.human_queues()),
                   other_topics=("a card payment", "a transfer", "your balance", "a refund",
-                                "your address", "a direct debit", "an order"))
+                                "your address", "a direct debit", "an order"), handle=handle)
     draw = Draw(render_seq)
     conv_path = out_dir / "conversations.jsonl.gz"
     truth_rows: list[dict[str, Any]] = []
@@ -187,13 +205,15 @@ def simulate(n_conversations: int, months: int, seed: int, out_dir: Path,
         if buf:
             fh.write(("\n".join(buf) + "\n").encode())
     report = kpi_report(truth_rows)
-    truth_path = out_dir / "ground_truth.jsonl.gz"
+    truth_path, kpi_path = truth_files(out_dir)
+    truth_path.parent.mkdir(exist_ok=True)
+    (truth_path.parent / NO_INGEST_MARKER).write_text(
+        "tierlens ingest skips this folder: the simulator's ground truth is not input\n")
     with _open_gz(truth_path) as fh:
         for k in range(0, len(truth_rows), 2000):
             fh.write(("\n".join(_dumps(r) for r in truth_rows[k:k + 2000]) + "\n").encode())
     report = {"seed": seed, "n_conversations": n_conversations, "start": start.isoformat(),
-              "end": end.isoformat(), **report}
-    kpi_path = out_dir / "ground_truth_kpis.json"
+              "end": end.isoformat(), "handle_time": handle.model_dump(mode="json"), **report}
     kpi_path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     return SimulationResult(out_dir, conv_path, truth_path, kpi_path, n_conversations, start, end,
                             seed)

@@ -22,6 +22,9 @@ Definitions used here (the pipeline must reproduce these numbers on the simulate
   interpolation between order statistics (numpy's default); "under 30 s" is strictly < 30.
 - Routing accuracy: first_queue == expected_queue, over all conversations (all have a known
   intent and queue here).
+- AHT (``aht_seconds_avg``): handle time, the active work time of tierlens.metrics.handle
+  (capped gaps per channel, replies only in email), over all conversations;
+  ``elapsed_seconds_avg``: first turn to last.
 """
 
 from __future__ import annotations
@@ -145,6 +148,8 @@ def _kpis_for(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     add("csat_avg", _ratio(sum(cs), len(cs)), sum(cs), len(cs))
     aht = [r["aht_seconds"] for r in rows]
     add("aht_seconds_avg", _ratio(sum(aht), len(aht)), sum(aht), len(aht))
+    el = [r["elapsed_seconds"] for r in rows]
+    add("elapsed_seconds_avg", _ratio(sum(el), len(el)), sum(el), len(el))
     return out
 
 

@@ -93,9 +93,31 @@ def append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> N
         con.unregister("_a")
 
 
-def write_quarantine(con: duckdb.DuckDBPyConnection, run_id: str, rows: pl.DataFrame) -> None:
+def write_quarantine(con: duckdb.DuckDBPyConnection, run_id: str, file_hash: str | None,
+                     rows: pl.DataFrame) -> None:
+    """Append quarantine rows of one source file, keyed by its content hash (NULL when the
+    file couldn't be hashed), so a re-read of the file can replace them."""
     append(con, "quarantine", rows.select(list(QUARANTINE_SCHEMA)).with_columns(
-        run_id=pl.lit(run_id)))
+        run_id=pl.lit(run_id), file_hash=pl.lit(file_hash, pl.String)))
+
+
+STALE_RUN_ERROR = ("the process ended without finishing (killed or crashed); a later ingest "
+                   "re-reads what it left unrecorded")
+
+
+def mark_stale_runs(con: duckdb.DuckDBPyConnection, live: set[str]) -> int:
+    """Runs left ``running`` by a killed process become ``failed``. Returns how many.
+
+    Only one process can open a warehouse for writing, so a ``running`` row that isn't one
+    of this process's live runs (``live``) belongs to a process that is gone.
+    """
+    rows = [r[0] for r in con.execute(
+        "SELECT run_id FROM ingest_runs WHERE status = 'running'").fetchall() if r[0] not in live]
+    if rows:
+        con.execute("UPDATE ingest_runs SET status = 'failed', error = ?, finished_at = ? "
+                    "WHERE run_id IN (SELECT unnest(?::VARCHAR[]))",
+                    [STALE_RUN_ERROR, datetime.now(UTC), rows])
+    return len(rows)
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, paths: list[str]) -> None:

@@ -12,16 +12,23 @@ Conversations are rebuilt from reply chains:
 - a **thread root** is a tweet without a parent (no ``in_response_to``, or its parent is
   missing from the file); every tweet belongs to the thread of the root its reply chain
   leads to (branching replies included);
-- a thread whose root is a customer tweet (``inbound`` True) is one conversation,
-  ``tw-<root tweet_id>``: customer tweets are ``customer`` turns, brand tweets ``agent`` turns
-  with ``agent_id`` = the brand's handle; ``customer_id`` = the root's author; ``channel`` =
-  ``social``; ``queue`` and ``metadata.brand`` = the first brand that replied; turns are
-  ordered by ``created_at`` (then tweet id); HTML entities (``&amp;``) are unescaped.
+- every thread is one conversation, ``tw-<root tweet_id>``: customer tweets are ``customer``
+  turns, brand tweets ``agent`` turns with ``agent_id`` = the brand's handle; ``customer_id``
+  = the root's author when the root is a customer tweet, else the first customer who tweeted
+  in the thread; ``channel`` = ``social``; ``queue`` and ``metadata.brand`` = the first brand
+  that tweeted; turns are ordered by ``created_at`` (then tweet id); HTML entities
+  (``&amp;``) are unescaped;
+- ``metadata.partial`` = true when the thread's beginning is not in the file: its root
+  answers a tweet the file lacks (``in_response_to_tweet_id`` points outside it; a real
+  export cut from a larger stream has many), or the root tweet itself is unusable;
+  ``metadata.opened_by`` = ``"brand"`` when the first turn is a brand tweet (a reply whose
+  customer tweet is missing, or the brand's proactive outreach). Both keys are absent
+  otherwise.
 
-Records that can't be converted are yielded as errors (never raised): ``bad_id`` (tweet_id),
-``bad_value`` (inbound), ``bad_timestamp`` (created_at), ``duplicate_id``,
-``reply_cycle``, and ``not_customer_thread`` for a thread whose root is a brand tweet (the
-customer tweet it answered is not in the file), so nothing is dropped silently.
+Tweets that can't be converted are yielded as errors (never raised), one per tweet:
+``bad_id`` (tweet_id), ``bad_value`` (inbound), ``bad_timestamp`` (created_at),
+``duplicate_id`` and ``reply_cycle``. So every data row ends up as exactly one turn or one
+error: ``turns + errors = rows`` (nothing is dropped silently).
 ``source_line`` is the CSV row number counting the header as row 1 (the file line, unless a
 text field spans several lines).
 
@@ -152,7 +159,7 @@ def threads(df: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, RecordError
               .group_by("id").agg(pl.col("p2").min()))
     edges = (direct.join(listed, on="id", how="left")
              .select("id", pl.coalesce("p1", "p2").alias("parent")))
-    df = df.drop("response_tweet_id", "reply_to")
+    df = df.drop("response_tweet_id")
     roots = resolve_roots(edges)
     df = df.join(roots, on="id", how="left")
     for row, tid in df.filter(pl.col("root").is_null()).select("row", "id").iter_rows():
@@ -163,30 +170,24 @@ def threads(df: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, RecordError
 
 
 def _thread_frames(tweets: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, RecordError]]]:
-    """Vectorised per-thread assembly: one row per customer thread, plus the tweet errors.
+    """Vectorised per-thread assembly: one row per thread with a usable tweet, plus the
+    errors of the unusable tweets (one each).
 
     The returned frame has one row per conversation, ordered by its root's row, with the
     turns as parallel lists (``speaker, text, ts, agent``) already in time order.
     """
+    usable = pl.col("ts").is_not_null() & pl.col("is_inbound").is_not_null()
     roots = tweets.filter(pl.col("id") == pl.col("root")).select(
-        "root", pl.col("row").alias("root_row"), pl.col("is_inbound").alias("root_inbound"),
-        pl.col("inbound").alias("root_inbound_raw"), pl.col("author_id").alias("customer_id"))
+        "root", pl.col("row").alias("root_row"),
+        # the thread's beginning is outside the file: the root answers a missing tweet, or
+        # the root itself is unusable (quarantined below)
+        (pl.col("reply_to").is_not_null() | ~usable).alias("partial"),
+        usable.alias("root_ok"),
+        pl.when(pl.col("is_inbound").eq_missing(True)).then(pl.col("author_id"))
+        .alias("root_customer"))
     t = tweets.join(roots, on="root", how="left")
     errors: list[tuple[int, RecordError]] = []
-    foreign = (t.filter(pl.col("root_inbound").ne_missing(True))
-               .group_by("root").agg(pl.col("root_row").first(), pl.len().alias("n"),
-                                     pl.col("root_inbound").first(),
-                                     pl.col("root_inbound_raw").first()))
-    for root, row, n, inbound, raw in foreign.select(
-            "root", "root_row", "n", "root_inbound", "root_inbound_raw").iter_rows():
-        what = ("a brand tweet" if inbound is False
-                else f"a tweet with an unreadable inbound value {raw!r}")
-        errors.append((row, RecordError(
-            "not_customer_thread",
-            f"thread of tweet {root} starts with {what}: the customer tweet it answers is not in "
-            f"the file ({n} tweet(s) in the thread)", "in_response_to_tweet_id")))
-    t = t.filter(pl.col("root_inbound").eq_missing(True))
-    bad = t.filter(pl.col("ts").is_null() | pl.col("is_inbound").is_null())
+    bad = t.filter(~usable)
     for row, ts, created, inbound in bad.select("row", "ts", "created_at", "inbound").iter_rows():
         if ts is None:
             errors.append((row, RecordError(
@@ -195,30 +196,37 @@ def _thread_frames(tweets: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, 
         else:
             errors.append((row, RecordError(
                 "bad_value", f"inbound {inbound!r} is not True or False", "inbound")))
-    # brands in order of their first reply (known even when that tweet itself is unusable)
+    # brands in order of their first tweet (known even when that tweet itself is unusable)
     brands = (t.filter(pl.col("is_inbound").eq_missing(False))
               .sort(["ts", "id"], nulls_last=True)
               .group_by("root", maintain_order=True)
               .agg(pl.col("author_id").unique(maintain_order=True).alias("brands")))
     n_tweets = t.group_by("root").agg(pl.len().alias("n_tweets"))
-    convs = (t.filter(pl.col("ts").is_not_null() & pl.col("is_inbound").is_not_null())
+    convs = (t.filter(usable)
              .sort(["root_row", "ts", "id"])
              .group_by("root", maintain_order=True)
-             .agg(pl.col("root_row").first(), pl.col("customer_id").first(),
+             # source line: the root's row, else (root quarantined) the first turn's row, so
+             # a record never shares its line with another quarantine row
+             .agg(pl.when(pl.col("root_ok").first()).then(pl.col("root_row").first())
+                  .otherwise(pl.col("row").first()).alias("root_row"),
+                  pl.coalesce(pl.col("root_customer").first(),
+                              pl.col("author_id").filter(pl.col("is_inbound")).first())
+                  .alias("customer_id"),
                   pl.when(pl.col("is_inbound")).then(pl.lit("customer"))
                   .otherwise(pl.lit("agent")).alias("speaker"),
                   pl.col("text").fill_null(""),
                   pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("ts"),
                   pl.when(pl.col("is_inbound")).then(None)
-                  .otherwise(pl.col("author_id")).alias("agent"))
+                  .otherwise(pl.col("author_id")).alias("agent"),
+                  pl.col("partial").first())
              .join(brands, on="root", how="left")
              .join(n_tweets, on="root", how="left"))
     return convs, errors
 
 
 def _payload(root: int, customer_id: str | None, speakers: list[str], texts: list[str],
-             stamps: list[str], agents: list[str | None], brands: list[str] | None,
-             n_tweets: int) -> dict[str, Any]:
+             stamps: list[str], agents: list[str | None], partial: bool,
+             brands: list[str] | None, n_tweets: int) -> dict[str, Any]:
     turns: list[dict[str, Any]] = []
     for speaker, text, ts, agent in zip(speakers, texts, stamps, agents, strict=True):
         turn: dict[str, Any] = {"speaker": speaker,
@@ -231,6 +239,10 @@ def _payload(root: int, customer_id: str | None, speakers: list[str], texts: lis
                                 "n_tweets": n_tweets}
     if brands and len(brands) > 1:
         metadata["other_brands"] = brands[1:]
+    if partial:
+        metadata["partial"] = True
+    if speakers[0] == "agent":
+        metadata["opened_by"] = "brand"
     return {
         "conversation_id": f"tw-{root}",
         "channel": "social",
@@ -244,13 +256,14 @@ def _payload(root: int, customer_id: str | None, speakers: list[str], texts: lis
 
 
 def read(path: Path) -> Iterator[RawRecord]:
-    """Yield the tweet errors (by row), then one conversation per customer thread (root order)."""
+    """Yield the tweet errors (by row), then one conversation per thread (root order)."""
     src = str(path)
     tweets, errors = threads(load(path))
     convs, thread_errors = _thread_frames(tweets)
     del tweets
     for row, err in sorted(errors + thread_errors, key=lambda e: e[0]):
         yield RawRecord(src, row, None, err)
-    cols = ("root", "customer_id", "speaker", "text", "ts", "agent", "brands", "n_tweets")
+    cols = ("root", "customer_id", "speaker", "text", "ts", "agent", "partial", "brands",
+            "n_tweets")
     for row in convs.select("root_row", *cols).iter_rows():
         yield RawRecord(src, row[0], _payload(*row[1:]))

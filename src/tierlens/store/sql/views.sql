@@ -39,7 +39,7 @@ SELECT
     cs.risk_score, cs.red_flag, m.csat_predicted, v.model_version, v.rulebook_version,
     m.resolution_evidence, m.intent, m.intent_confidence, o.tier, o.month, o.repeat_status,
     o.should_have_escalated, o.needless_escalation, o.abandoned, o.bot_entered,
-    o.aht_seconds, o.bot_seconds, o.human_seconds, o.cost, cs.n_hits
+    o.aht_seconds, o.bot_seconds, o.human_seconds, o.cost, cs.n_hits, o.elapsed_seconds
 FROM core_conversations c
 CROSS JOIN v
 LEFT JOIN model_conversation_scores m
