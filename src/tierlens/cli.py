@@ -230,17 +230,28 @@ app.add_typer(audit_app, name="audit")
 def audit_verify(store: Annotated[Path | None, typer.Option(
                      help="Review store (default: data_dir/reviews/reviews.sqlite).")] = None,
                  db: DbOpt = None) -> None:
-    """Verify the audit log's hash chain; exits non-zero at the first tampered row."""
-    from tierlens.dashboard.reviews import default_path, verify_audit_log
+    """Verify the audit log: its keyed hash chain, the event tables against it, and the chain
+    heads anchored in the warehouse at each publish. Exits non-zero on the first problem."""
+    from tierlens.dashboard.audit import verify
+    from tierlens.dashboard.reviews import default_path
+    from tierlens.store.publish import snapshot_path
+    from tierlens.store.reviews_sync import anchors
 
-    path = store or default_path(get_settings())
+    settings = get_settings()
+    path = store or default_path(settings)
     if not path.exists():
         _fail(f"{path}: no review store yet (nothing has been reviewed)")
-    ok, bad = verify_audit_log(path)
-    if not ok:
-        _fail(f"{path}: audit log chain broken at seq {bad}: a row was edited, re-hashed or "
-              "deleted outside the application")
-    typer.echo(f"{path}: audit log chain intact")
+    try:
+        found, where = anchors(db or settings.warehouse, snapshot_path(settings.serving_dir))
+        verdict = verify(path, anchors=found)
+    except TierlensError as exc:
+        _fail(str(exc))
+    if not verdict.ok:
+        _fail(f"{path}: audit log tampered: {verdict.reason}")
+    checked = (f"checked against {verdict.anchors_checked} anchor(s) in the {where}" if where
+               else "no anchors found (nothing published yet): truncation can't be checked")
+    typer.echo(f"{path}: audit log chain intact ({verdict.rows} row(s)); event tables match; "
+               f"{checked}")
 
 
 def main() -> None:
