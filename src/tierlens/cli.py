@@ -160,6 +160,9 @@ def export_corrections_cmd(
 
 @app.command()
 def dashboard(port: Annotated[int | None, typer.Option(help="Port (default: settings).")] = None,
+              host: Annotated[str | None, typer.Option(
+                  help="Interface to listen on (default: settings, 127.0.0.1: this machine "
+                       "only; put a reverse proxy in front to expose it).")] = None,
               db: DbOpt = None) -> None:
     """Serve the dashboard (reads the published snapshot, never the warehouse)."""
     import subprocess
@@ -170,10 +173,14 @@ def dashboard(port: Annotated[int | None, typer.Option(help="Port (default: sett
     app_path = REPO_DIR / "dashboards" / "streamlit_app.py"
     if not app_path.exists():
         _fail(f"{app_path} not found; run from a tierlens checkout")
+    host = host or settings.dashboard_host
+    port = port or settings.dashboard_port
+    # showErrorDetails none: an unexpected error shows a generic message in the browser,
+    # never a traceback with SQL or server paths (they go to this console)
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.headless", "true",
-           "--server.port", str(port or settings.dashboard_port),
-           "--browser.gatherUsageStats", "false"]
-    typer.echo(f"serving the dashboard on http://localhost:{port or settings.dashboard_port}")
+           "--server.address", host, "--server.port", str(port),
+           "--client.showErrorDetails", "none", "--browser.gatherUsageStats", "false"]
+    typer.echo(f"serving the dashboard on http://{host}:{port}")
     raise typer.Exit(subprocess.call(cmd))
 
 
@@ -219,7 +226,7 @@ def demo(db: DbOpt = None,
                    f"unchanged {counts['unchanged']}, quarantined {counts['quarantined']}, "
                    f"scored {counts['scored']}, red-flagged {counts['flagged']}")
     if serve:
-        dashboard(port, db)
+        dashboard(port, None, db)
 
 
 audit_app = typer.Typer(no_args_is_help=True, help="The review store's tamper-evident audit log.")
