@@ -130,3 +130,25 @@ def test_the_dashboard_listens_on_localhost_unless_told(monkeypatch):
     assert opts[0]["--server.address"] == "127.0.0.1" and opts[0]["--server.port"] == "8599"
     assert opts[1]["--server.address"] == "0.0.0.0"
     assert all(o["--client.showErrorDetails"] == "none" for o in opts)
+
+
+def test_login_page_refuses_the_right_password_after_failures(users_file, tmp_path, monkeypatch):
+    from conftest import PAGES
+    from streamlit.testing.v1 import AppTest
+
+    from tierlens.settings import get_settings
+
+    monkeypatch.setenv("TIERLENS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TIERLENS_USERS_FILE", str(users_file))
+    get_settings.cache_clear()
+    try:
+        at = AppTest.from_file(str(PAGES / "login.py"), default_timeout=60).run()
+        at.text_input(key="login_user").input("ann")
+        for password in ["a", "b", "c", "d", "e", "right-password", "x" * 100]:
+            at.text_input(key="login_password").input(password)
+            at.button[0].click().run()
+        errors = [e.value for e in at.error]
+        assert not at.exception and auth.SESSION_KEY not in at.session_state
+        assert len(errors) == 1 and errors[0].startswith("Too many failed logins: try again in")
+    finally:
+        get_settings.cache_clear()
