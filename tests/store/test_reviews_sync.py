@@ -79,6 +79,8 @@ def test_every_mirror_is_one_consistent_snapshot_during_writes(con, tmp_path):
     seen, bad = [], []
     try:
         deadline = time.monotonic() + 120
+        while reviews.audit_log(store, limit=10).height < 10 and time.monotonic() < deadline:
+            time.sleep(0.05)  # spawned writers can take seconds to start on a busy machine
         while len(seen) < 25 and time.monotonic() < deadline:
             mirror_reviews(con, store)
             n_log, max_seq = con.execute("SELECT count(*), max(seq) FROM audit_log").fetchone()

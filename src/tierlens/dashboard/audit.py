@@ -128,6 +128,23 @@ def snapshot(path: Path | str) -> sqlite3.Connection:
     return mem
 
 
+def check_readable(path: Path | str) -> None:
+    """Raise StoreError (one line naming the file) when the store exists but isn't a
+    readable SQLite database; a store not created yet is fine."""
+    path = Path(path)
+    if not path.exists():
+        return
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: not a readable review store ({exc}); restore it from a "
+                         "backup") from exc
+
+
 # --- verification ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
