@@ -103,3 +103,32 @@ def test_every_mirror_is_one_consistent_snapshot_during_writes(con, tmp_path):
     assert [p.exitcode for p in procs] == [0, 0]
     assert len(set(seen)) > 5, f"the writers didn't overlap the copies: {seen}"
     assert not bad, f"{len(bad)} of {len(seen)} copies inconsistent: {bad[:3]}"
+
+
+def test_the_run_ledger_keeps_a_second_copy_of_the_anchor(con, settings, tmp_path):
+    from tierlens.orchestrate import ledger
+    from tierlens.store.reviews_sync import anchors
+
+    store = tmp_path / "reviews.sqlite"
+    for i in range(3):
+        reviews.record_disposition(store, f"c{i}", "r1", 0, "confirmed", "seen", "ann")
+    ledger.start_run(con, "run-1", "ingest_and_score", {})
+    publish(con, settings.serving_dir, reviews_path=store)
+    ledger.finish_run(con, "run-1", "succeeded", ledger.RunCounts())
+    head_hash = reviews.audit_log(store, limit=1)["hash"][0]
+    assert con.execute("SELECT audit_rows, audit_head_seq, audit_head_hash FROM flow_runs"
+                       ).fetchall() == [(3, 3, head_hash)]
+    con.execute("DELETE FROM audit_anchors")  # one copy gone: the ledger still has it
+    con.close()
+    found, where = anchors(settings.warehouse)
+    assert where == f"warehouse {settings.warehouse}"
+    assert [(a.rows, a.where) for a in found] == [(3, "warehouse's flow_runs")]
+    db = sqlite3.connect(store)
+    db.execute("DROP TRIGGER audit_log_no_delete")
+    db.execute("DROP TRIGGER dispositions_no_delete")
+    db.execute("DELETE FROM audit_log WHERE seq = 3")
+    db.execute("DELETE FROM dispositions WHERE id = 3")
+    db.commit()
+    db.close()
+    verdict = audit.verify(store, anchors=found)
+    assert not verdict.ok and "rows were deleted" in verdict.reason

@@ -35,6 +35,11 @@ _QUERIES = {
                   "FROM audit_log ORDER BY seq"),
 }
 _TIMES = {"dispositions": "disposed_at", "reviews": "reviewed_at"}
+_ANCHORS = {  # where a publish anchors the chain head: its own table and the run ledger
+    "audit_anchors": "SELECT rows, head_seq, head_hash FROM audit_anchors",
+    "flow_runs": ("SELECT audit_rows, audit_head_seq, audit_head_hash FROM flow_runs "
+                  "WHERE audit_rows IS NOT NULL"),
+}
 
 
 def mirror_reviews(con: duckdb.DuckDBPyConnection, sqlite_path: Path) -> dict[str, int]:
@@ -69,8 +74,9 @@ def mirror_reviews(con: duckdb.DuckDBPyConnection, sqlite_path: Path) -> dict[st
 
 
 def anchors(warehouse: Path, serving: Path | None = None) -> tuple[list[Anchor], str]:
-    """The chain anchors from the warehouse, or from the serving snapshot when the warehouse
-    is locked by a running flow. Returns (anchors, where they came from; '' if nowhere)."""
+    """The chain anchors (``audit_anchors`` and the run ledger ``flow_runs``) from the
+    warehouse, or from the serving snapshot when the warehouse is locked by a running flow.
+    Returns (anchors, where they came from; '' if nowhere)."""
     for path, where in ((warehouse, "warehouse"), (serving, "serving snapshot")):
         if path is None or not Path(path).exists():
             continue
@@ -78,13 +84,16 @@ def anchors(warehouse: Path, serving: Path | None = None) -> tuple[list[Anchor],
             con = duckdb.connect(str(path), read_only=True)
         except duckdb.Error:
             continue  # locked by the pipeline's writer: try the next copy
+        found = []
         try:
-            got = con.execute("SELECT rows, head_seq, head_hash FROM audit_anchors").fetchall()
+            for table, sql in _ANCHORS.items():
+                found += [Anchor(r[0], r[1], r[2], f"{where}'s {table}")
+                          for r in con.execute(sql).fetchall()]
         except duckdb.CatalogException:
-            got = []  # older warehouse: no anchors yet
+            pass  # older warehouse: no anchors yet
         except duckdb.Error as exc:
             raise StoreError(f"{path}: can't read the audit anchors ({exc})") from exc
         finally:
             con.close()
-        return [Anchor(r[0], r[1], r[2], where) for r in got], f"{where} {path}"
+        return found, f"{where} {path}"
     return [], ""

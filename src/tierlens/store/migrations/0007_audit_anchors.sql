@@ -9,3 +9,8 @@ CREATE TABLE audit_anchors (
     head_seq        BIGINT NOT NULL,              -- last seq (0: empty log)
     head_hash       VARCHAR NOT NULL              -- its hash (the genesis hash when empty)
 );
+
+-- The run ledger keeps the latest anchor as of the end of each flow run, a second copy.
+ALTER TABLE flow_runs ADD COLUMN audit_rows BIGINT;
+ALTER TABLE flow_runs ADD COLUMN audit_head_seq BIGINT;
+ALTER TABLE flow_runs ADD COLUMN audit_head_hash VARCHAR;
