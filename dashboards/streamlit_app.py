@@ -3,6 +3,7 @@
 Logging in is required. The navigation lists only the pages the user's role may open
 (tierlens.dashboard.auth.PAGE_ACCESS); every page also calls `auth.guard` itself, so a
 page opened by URL without the right role shows "access denied" and runs no query.
+An error a page doesn't handle becomes one line (`ui.failed`), never a traceback.
 """
 
 import streamlit as st
@@ -33,4 +34,9 @@ else:
         if st.button("Log out", key="logout"):
             auth.logout()
             st.rerun()
-nav.run()
+try:
+    nav.run()
+except Exception as exc:  # noqa: BLE001 - the edge: one line here, the traceback in the log
+    from tierlens.dashboard import ui
+
+    ui.failed(exc)

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from tierlens.dashboard import auth, queries, reviews, ui
+from tierlens.dashboard import audit, auth, params, queries, reviews, ui
 from tierlens.dashboard.reviews import DISPOSITIONS, ReviewError
 
 user = auth.guard("compliance")
@@ -13,7 +13,8 @@ if flash := st.session_state.pop("cp_flash", None):
     st.success(flash)
 
 sev_opts = ["(all)", "critical", "major", "minor"]
-sev_param = st.query_params.get("severity", "(all)")
+sev_param, why = params.choice("severity", st.query_params.get("severity"), sev_opts[1:])
+ui.warn([why] if why else [])
 severity = st.selectbox("Severity", sev_opts,
                         index=sev_opts.index(sev_param) if sev_param in sev_opts else 0,
                         key="cp_sev")
@@ -38,7 +39,8 @@ if flags is not None:
         labels = [f"{r['severity']} · {r['conversation_id']} · {r['rule_id']} · turn "
                   f"{r['turn_index'] if r['turn_index'] is not None else '-'}"
                   for r in queue.iter_rows(named=True)]
-        wanted = st.query_params.get("flag")
+        wanted, why = params.choice("flag", st.query_params.get("flag"), labels)
+        ui.warn([why] if why else [])
         idx = labels.index(wanted) if wanted in labels else 0
         label = st.selectbox("Open a flag", labels, index=idx, key="cp_flag")
         st.query_params["flag"] = label
@@ -76,11 +78,11 @@ if flags is not None:
                     st.error(f"Not saved: {exc}.")
 
 st.subheader("Audit log")
-ok, bad = reviews.verify_audit_log(store)
-if ok:
-    st.success("Audit chain verified: intact.")
+verdict = audit.verify(store)
+if verdict.ok:
+    st.success("Audit chain verified: intact, and the event tables match it.")
 else:
-    st.error(f"Audit chain BROKEN at seq {bad}: the log was changed outside the app.")
+    st.error(f"Audit log TAMPERED: {verdict.reason}. It was changed outside the app.")
 log = reviews.audit_log(store, limit=500)
 st.caption("Latest entries")
 st.table(log.head(10).select("seq", "at", "who", "action", "object", "before", "after"))

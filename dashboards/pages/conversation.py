@@ -7,14 +7,15 @@ goes to the review store and the audit log.
 import polars as pl
 import streamlit as st
 
-from tierlens.dashboard import auth, reviews, ui
+from tierlens.dashboard import auth, params, reviews, ui
 from tierlens.dashboard.reviews import LABEL_TYPES, ReviewError
 from tierlens.metrics.scorecard import load_scorecard
 
 user = auth.guard("conversation")
 st.title("Conversation")
 
-cid = st.query_params.get("id")
+cid, why = params.text("id", st.query_params.get("id"))
+ui.warn([why] if why else [])
 if not cid:
     recent = ui.q("recent_conversation_ids", 200) or []
     cid = st.selectbox("Conversation", recent, index=None, placeholder="Pick a conversation",
@@ -26,7 +27,7 @@ if not cid:
 
 head = ui.q("conversation", cid)
 if head is None or head.is_empty():
-    st.warning(f"No conversation {cid!r} in the serving snapshot.")
+    st.warning(f"No conversation {cid[:40]!r} in the serving snapshot.")
     st.stop()
 h = head.row(0, named=True)
 st.subheader(cid)

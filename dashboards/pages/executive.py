@@ -6,7 +6,7 @@ Aggregates only: this page never reads transcript text.
 import polars as pl
 import streamlit as st
 
-from tierlens.dashboard import auth, report, ui
+from tierlens.dashboard import auth, params, report, ui
 
 auth.guard("executive")
 st.title("Monthly KPIs")
@@ -15,7 +15,8 @@ months = ui.q("kpi_months")
 if months == []:
     st.info("Not computed yet: no monthly KPIs in the snapshot - run `tierlens score`.")
 if months:
-    wanted = st.query_params.get("month")
+    wanted, why = params.month("month", st.query_params.get("month"), months)
+    ui.warn([why] if why else [])
     month = st.selectbox("Month", months, index=months.index(wanted) if wanted in months else 0,
                          key="exec_month")
     st.query_params["month"] = month

@@ -1,9 +1,10 @@
-"""Log in against the users file (bcrypt hashes). See docs/dashboard.md for OIDC."""
+"""Log in against the users file (bcrypt hashes), throttled per user name and per client.
+See docs/dashboard.md for OIDC and for serving behind a reverse proxy."""
 
 import streamlit as st
 
 from tierlens.dashboard import auth
-from tierlens.errors import ConfigError
+from tierlens.errors import TierlensError
 
 st.title("tierlens")
 st.caption("QA analytics for hybrid AI + human contact centers. Please log in.")
@@ -12,9 +13,11 @@ with st.form("login"):
     password = st.text_input("Password", type="password", key="login_password")
     submitted = st.form_submit_button("Log in")
 if submitted:
+    # the client's address (None on localhost); behind a proxy, the proxy's address
+    client = st.context.ip_address or "local"
     try:
-        user = auth.authenticate(username, password)
-    except ConfigError as exc:
+        user = auth.authenticate(username, password, client=client)
+    except TierlensError as exc:  # locked out, password too long, bad users file
         st.error(str(exc))
         user = None
     else:

@@ -3,14 +3,15 @@
 import polars as pl
 import streamlit as st
 
-from tierlens.dashboard import auth, reviews, ui
+from tierlens.dashboard import auth, params, reviews, ui
 from tierlens.dashboard.queries import Filters
 from tierlens.metrics.scorecard import agreement
 
 auth.guard("qa")
 st.title("QA")
 
-current = Filters.from_params(st.query_params.to_dict())
+current, problems = params.qa_filters(st.query_params.to_dict())
+ui.warn(problems)
 opts = ui.q("filter_options") or {}
 
 
@@ -43,11 +44,19 @@ with st.expander("Filters (saved in the link)", expanded=True):
         rf = {"(any)": None, "red flag": True, "no red flag": False}
         red = st.selectbox("Red flag", list(rf), index=[None, True, False].index(current.red_flag),
                            key="qa_f_red")
+for label, typed in (("From", date_from), ("To", date_to)):
+    if typed and params.parse_date(typed.strip()) is None:
+        st.warning(f"{label}: {typed[:40]!r} is not a date (YYYY-MM-DD); ignored.")
+date_from, date_to = ((d.strip() if d and params.parse_date(d.strip()) else None)
+                      for d in (date_from, date_to))
+if date_from and date_to and date_from > date_to:
+    st.warning("To is before From; ignored.")
+    date_to = None
 filters = Filters(date_from=date_from or None, date_to=date_to or None, tier=tier, queue=queue,
                   agent=agent, bot_version=bot_version, intent=intent, sentiment=sentiment,
                   resolution=resolution, qa_min=qa_min or None,
                   qa_max=None if qa_max >= 100.0 else qa_max, red_flag=rf[red])
-if filters.to_params() != current.to_params():
+if problems or filters.to_params() != current.to_params():  # drop bad values from the link
     st.query_params.from_dict(filters.to_params())
 
 n = ui.q("filtered_count", filters)

@@ -188,6 +188,9 @@ def export_corrections_cmd(
 
 @app.command()
 def dashboard(port: Annotated[int | None, typer.Option(help="Port (default: settings).")] = None,
+              host: Annotated[str | None, typer.Option(
+                  help="Interface to listen on (default: settings, 127.0.0.1: this machine "
+                       "only; put a reverse proxy in front to expose it).")] = None,
               db: DbOpt = None) -> None:
     """Serve the dashboard (reads the published snapshot, never the warehouse)."""
     import subprocess
@@ -200,11 +203,15 @@ def dashboard(port: Annotated[int | None, typer.Option(help="Port (default: sett
     app_path = REPO_DIR / "dashboards" / "streamlit_app.py"
     if not app_path.exists():
         _fail(f"{app_path} not found; run from a tierlens checkout")
+    host = host or settings.dashboard_host
     if port_in_use(port):
         _fail(f"port {port} is already in use; serve the dashboard on another with --port N")
+    # showErrorDetails none: an unexpected error shows a generic message in the browser,
+    # never a traceback with SQL or server paths (they go to this console)
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.headless", "true",
-           "--server.port", str(port), "--browser.gatherUsageStats", "false"]
-    typer.echo(f"serving the dashboard on http://localhost:{port}")
+           "--server.address", host, "--server.port", str(port),
+           "--client.showErrorDetails", "none", "--browser.gatherUsageStats", "false"]
+    typer.echo(f"serving the dashboard on http://{host}:{port}")
     raise typer.Exit(subprocess.call(cmd))
 
 
@@ -250,7 +257,7 @@ def demo(db: DbOpt = None,
                    f"unchanged {counts['unchanged']}, quarantined {counts['quarantined']}, "
                    f"scored {counts['scored']}, red-flagged {counts['flagged']}")
     if serve:
-        dashboard(port, db)
+        dashboard(port, None, db)
 
 
 audit_app = typer.Typer(no_args_is_help=True, help="The review store's tamper-evident audit log.")
@@ -261,21 +268,32 @@ app.add_typer(audit_app, name="audit")
 def audit_verify(store: Annotated[Path | None, typer.Option(
                      help="Review store (default: data_dir/reviews/reviews.sqlite).")] = None,
                  db: DbOpt = None) -> None:
-    """Verify the audit log's hash chain; exits non-zero at the first tampered row."""
-    from tierlens.dashboard.reviews import default_path, verify_audit_log
+    """Verify the audit log: its keyed hash chain, the event tables against it, and the chain
+    heads anchored in the warehouse at each publish. Exits non-zero on the first problem."""
+    from tierlens.dashboard.audit import verify
+    from tierlens.dashboard.reviews import default_path
+    from tierlens.store.publish import snapshot_path
+    from tierlens.store.reviews_sync import anchors
 
-    path = store or default_path(get_settings())
+    settings = get_settings()
+    path = store or default_path(settings)
     if not path.exists():
         if store is not None:  # named explicitly: a wrong path, not "no reviews yet"
             _fail(f"{path}: no such review store")
         typer.echo(f"{path}: no review store yet: nothing has been reviewed, so there is no "
                    "audit log to verify")
         return
-    ok, bad = verify_audit_log(path)
-    if not ok:
-        _fail(f"{path}: audit log chain broken at seq {bad}: a row was edited, re-hashed or "
-              "deleted outside the application")
-    typer.echo(f"{path}: audit log chain intact")
+    try:
+        found, where = anchors(db or settings.warehouse, snapshot_path(settings.serving_dir))
+        verdict = verify(path, anchors=found)
+    except TierlensError as exc:
+        _fail(str(exc))
+    if not verdict.ok:
+        _fail(f"{path}: audit log tampered: {verdict.reason}")
+    checked = (f"checked against {verdict.anchors_checked} anchor(s) in the {where}" if where
+               else "no anchors found (nothing published yet): truncation can't be checked")
+    typer.echo(f"{path}: audit log chain intact ({verdict.rows} row(s)); event tables match; "
+               f"{checked}")
 
 
 def main() -> None:

@@ -96,6 +96,17 @@ class Settings(BaseSettings):
 
     # --- dashboard -------------------------------------------------------------------------
     dashboard_port: int = Field(8501, description="Port for `tierlens dashboard`.")
+    dashboard_host: str = Field("127.0.0.1",
+                                description="Interface `tierlens dashboard` listens on; local "
+                                            "only by default (expose it via a reverse proxy).")
+    login_max_failures: int = Field(5, ge=1, description="Failed logins (per user and per "
+                                                         "client) before a lockout.")
+    login_lockout_seconds: int = Field(900, ge=1, description="How long a lockout lasts; "
+                                                              "failures older than this expire.")
+    audit_key_file: Path = Field(Path.home() / ".config" / "tierlens" / "audit.key",
+                                 description="HMAC key of the review store's audit chain; kept "
+                                             "outside the data folder, created (0600) on first "
+                                             "use.")
     users_file: Path = Field(REPO_DIR / "data" / "users.yaml",
                              description="Dashboard users (bcrypt hashes, roles). Demo users "
                                          "by default: replace in production.")

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from tierlens.dashboard import queries, report, reviews
 from tierlens.dashboard.auth import PAGE_ACCESS, ROLES, authenticate, load_users
 from tierlens.dashboard.queries import Filters, NotComputed
+from tierlens.dashboard.throttle import Throttle
 from tierlens.dashboard.ui import highlight
 
 
@@ -102,12 +103,13 @@ def test_report_html_and_pdf():
     assert pdf[:5] == b"%PDF-" and len(pdf) > 1000
 
 
-def test_demo_users_file_has_one_user_per_role_and_passwords_work():
+def test_demo_users_file_has_one_user_per_role_and_passwords_work(tmp_path):
     users = load_users()
     assert sorted(u["role"] for u in users.values()) == sorted(ROLES)
-    assert authenticate("exec", "exec-demo").role == "executive"
-    assert authenticate("exec", "qa-demo") is None
-    assert authenticate("nobody", "x") is None
+    throttle = Throttle(tmp_path / "logins.sqlite")
+    assert authenticate("exec", "exec-demo", throttle=throttle).role == "executive"
+    assert authenticate("exec", "qa-demo", throttle=throttle) is None
+    assert authenticate("nobody", "x", throttle=throttle) is None
     assert set(PAGE_ACCESS["compliance"]) == {"compliance", "admin"}
     assert "executive" not in {r for p in ("qa", "conversation", "review_queue")
                                for r in PAGE_ACCESS[p]}

@@ -95,16 +95,6 @@ def test_edited_row_is_detected(store):
     assert verify_audit_log(store) == (False, 2)
 
 
-def test_edited_row_with_recomputed_hash_breaks_the_next_link(store):
-    _fill(store)
-    log = reviews.audit_log(store).sort("seq")
-    row = log.row(2, named=True)
-    row["who"] = "someone-else"
-    forged = reviews.row_hash(row["prev_hash"], row)
-    _tamper(store, f"UPDATE audit_log SET who = 'someone-else', hash = '{forged}' WHERE seq = 3")
-    assert verify_audit_log(store) == (False, 4)
-
-
 def test_deleted_row_is_detected(store):
     _fill(store)
     _tamper(store, "DELETE FROM audit_log WHERE seq = 3")

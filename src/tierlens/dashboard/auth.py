@@ -5,18 +5,25 @@ On the embedded default, users come from a YAML file with bcrypt password hashes
 Every page calls :func:`guard` first: a user whose role lacks the page gets an
 "access denied" message and the script stops before any query runs, even when the page
 is opened by URL or the navigation is bypassed.
+
+Logging in is throttled per user name and per client (:mod:`tierlens.dashboard.throttle`),
+and takes the same path for known and unknown user names: bcrypt runs on a dummy hash of the
+same cost when the name is unknown, and a password over bcrypt's 72-byte limit gets the same
+one-line refusal whoever it is for, so neither timing nor errors tell who exists.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import bcrypt
 import yaml
 
-from tierlens.errors import ConfigError
+from tierlens.dashboard.throttle import Throttle, keys_for
+from tierlens.errors import ConfigError, TierlensError
 
 ROLES = ("executive", "qa_manager", "compliance", "admin")
 
@@ -32,6 +39,11 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
 }
 
 SESSION_KEY = "tierlens_user"
+MAX_PASSWORD_BYTES = 72  # bcrypt reads no further (and bcrypt >= 5 refuses longer input)
+
+
+class PasswordTooLong(TierlensError):
+    """A password longer than bcrypt can check; refused the same way for every user name."""
 
 
 @dataclass(frozen=True)
@@ -53,9 +65,33 @@ def pages_for(role: str) -> list[str]:
     return [p for p, roles in PAGE_ACCESS.items() if role in roles]
 
 
+def _password_bytes(password: str) -> bytes:
+    raw = (password or "").encode("utf-8")
+    if len(raw) > MAX_PASSWORD_BYTES:
+        raise PasswordTooLong(f"Passwords are limited to {MAX_PASSWORD_BYTES} bytes; this one "
+                              f"has {len(raw)}.")
+    return raw
+
+
 def hash_password(password: str) -> str:
-    """A bcrypt hash for the users file."""
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+    """A bcrypt hash for the users file (at most 72 bytes of UTF-8, else PasswordTooLong)."""
+    return bcrypt.hashpw(_password_bytes(password), bcrypt.gensalt()).decode("ascii")
+
+
+@lru_cache(maxsize=8)
+def _dummy_hash(cost: int) -> bytes:
+    """A hash no password matches in practice, checked when the user name is unknown."""
+    return bcrypt.hashpw(b"tierlens: no such user", bcrypt.gensalt(rounds=cost))
+
+
+def _cost(users: dict[str, dict[str, Any]]) -> int:
+    """The highest bcrypt cost among the users' hashes (``$2b$12$...`` -> 12)."""
+    costs = []
+    for entry in users.values():
+        parts = entry["password_hash"].split("$")
+        if len(parts) > 2 and parts[2].isdigit():
+            costs.append(int(parts[2]))
+    return min(max(costs, default=12), 31)
 
 
 def load_users(path: Path | str | None = None) -> dict[str, dict[str, Any]]:
@@ -87,16 +123,32 @@ def load_users(path: Path | str | None = None) -> dict[str, dict[str, Any]]:
     return users
 
 
-def authenticate(username: str, password: str, path: Path | str | None = None) -> User | None:
-    """The user when the password matches its bcrypt hash, else None."""
+def authenticate(username: str, password: str, path: Path | str | None = None,
+                 client: str | None = None, throttle: Throttle | None = None) -> User | None:
+    """The user when the password matches its bcrypt hash, else None.
+
+    Raises :class:`LoginThrottled` while the user name or the client is backing off or
+    locked out (even for the right password), and :class:`PasswordTooLong` for a password
+    over 72 bytes. Both, and the bcrypt work, are the same for known and unknown names.
+    """
     users = load_users(path)
-    entry = users.get((username or "").strip())
-    if entry is None or not password:
+    throttle = throttle or Throttle.from_settings()
+    keys = keys_for(username, client)
+    throttle.check(keys)
+    name = (username or "").strip()
+    entry = users.get(name)
+    try:
+        raw = _password_bytes(password)
+    except PasswordTooLong:
+        throttle.failed(keys)
+        raise
+    stored = entry["password_hash"].encode("ascii") if entry else _dummy_hash(_cost(users))
+    matched = bcrypt.checkpw(raw, stored)  # run for unknown names too: same time
+    if entry is None or not raw or not matched:
+        throttle.failed(keys)
         return None
-    if not bcrypt.checkpw(password.encode("utf-8"), entry["password_hash"].encode("ascii")):
-        return None
-    return User(username=username.strip(), name=str(entry.get("name", username)),
-                role=entry["role"])
+    throttle.succeeded(keys)
+    return User(username=name, name=str(entry.get("name", name)), role=entry["role"])
 
 
 # --- Streamlit side ----------------------------------------------------------------------

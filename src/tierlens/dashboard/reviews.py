@@ -8,9 +8,11 @@ write at once; ``BEGIN IMMEDIATE`` serialises writers so the audit chain stays l
 
 Every table is append-only (triggers RAISE on UPDATE and DELETE). Each write appends its
 event row and one ``audit_log`` row in the same transaction. The audit row's
-``hash = sha256(prev_hash + canonical_json(row))``, where the row is
-``{seq, at, who, action, object, before, after}``; :func:`verify_audit_log` recomputes the
-chain, so any edit made outside the app (triggers dropped, file patched) is detected.
+``hash = HMAC-SHA256(key, prev_hash + canonical_json(row))``, where the row is
+``{seq, at, who, action, object, before, after}`` and the key lives outside the store
+(:mod:`tierlens.dashboard.audit`); :func:`verify_audit_log` recomputes the chain and checks
+the event tables against it, so an edit made outside the app (triggers dropped, file
+patched, chain recomputed without the key) is detected. Docs: docs/audit.md.
 
 Tables (grain):
 - ``reviews``: one row per human review event of a conversation;
@@ -22,7 +24,6 @@ Tables (grain):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -33,10 +34,11 @@ from typing import Any
 
 import polars as pl
 
+from tierlens.dashboard import audit
+from tierlens.dashboard.audit import GENESIS, conversation_object, flag_object, label_object
 from tierlens.errors import StoreError, TierlensError
 from tierlens.settings import Settings, get_settings
 
-GENESIS = "0" * 64
 DISPOSITIONS = ("confirmed", "dismissed", "escalated")
 LABEL_TYPES = ("sentiment", "intent", "resolution", "escalation_reason")
 ASSIGNMENT_STATUSES = ("open", "in_progress", "done")
@@ -153,12 +155,6 @@ def canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def row_hash(prev_hash: str, row: dict[str, Any]) -> str:
-    """sha256(prev_hash + canonical JSON of {seq, at, who, action, object, before, after})."""
-    body = {k: row[k] for k in ("seq", "at", "who", "action", "object", "before", "after")}
-    return hashlib.sha256((prev_hash + canonical(body)).encode("utf-8")).hexdigest()
-
-
 def _audit(con: sqlite3.Connection, who: str, action: str, obj: str,
            before: Any, after: Any, at: str) -> int:
     """Append one chained audit row. Must run inside the caller's IMMEDIATE transaction."""
@@ -167,7 +163,7 @@ def _audit(con: sqlite3.Connection, who: str, action: str, obj: str,
     row = {"seq": seq, "at": at, "who": who, "action": action, "object": obj,
            "before": None if before is None else canonical(before),
            "after": None if after is None else canonical(after)}
-    h = row_hash(prev, row)
+    h = audit.row_hash(audit.load_key(), prev, row)
     con.execute("INSERT INTO audit_log (seq, at, who, action, object, before, after, prev_hash, "
                 "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (seq, at, who, action, obj, row["before"], row["after"], prev, h))
@@ -215,7 +211,7 @@ def record_review(path: Path | str, conversation_id: str, reviewer: str,
         before = None if prev is None else {"criteria": json.loads(prev[0]), "total": prev[1],
                                             "note": prev[2], "reviewer": prev[3]}
         after = {"criteria": criteria, "total": total, "note": note or "", "reviewer": reviewer}
-        return _audit(con, reviewer, "review", f"conversation:{conversation_id}", before, after,
+        return _audit(con, reviewer, "review", conversation_object(conversation_id), before, after,
                       at)
 
 
@@ -228,7 +224,7 @@ def record_disposition(path: Path | str, conversation_id: str, rule_id: str,
     who = _need(who, "who")
     _one_of(disposition, DISPOSITIONS, "disposition")
     at = _now()
-    obj = f"flag:{conversation_id}/{rule_id}/{turn_index if turn_index is not None else '-'}"
+    obj = flag_object(conversation_id, rule_id, turn_index)
     with _store(path) as con, _immediate(con):
         prev = con.execute(
             "SELECT disposition, note, who FROM dispositions WHERE conversation_id = ? AND "
@@ -251,13 +247,13 @@ def record_label_correction(path: Path | str, conversation_id: str, turn_index: 
     who = _need(who, "who")
     _one_of(label_type, LABEL_TYPES, "label_type")
     at = _now()
-    obj = f"label:{conversation_id}/{turn_index if turn_index is not None else '-'}/{label_type}"
+    obj = label_object(conversation_id, turn_index, label_type)
     with _store(path) as con, _immediate(con):
         con.execute("INSERT INTO label_corrections (conversation_id, turn_index, label_type, "
                     "old_value, new_value, text, who, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (conversation_id, turn_index, label_type, old_value, new_value, text, who, at))
         return _audit(con, who, "label_correction", obj, {"value": old_value},
-                      {"value": new_value}, at)
+                      {"value": new_value, "text_sha256": audit.text_digest(text)}, at)
 
 
 def record_assignment(path: Path | str, conversation_id: str, assignee: str, assigned_by: str,
@@ -274,7 +270,7 @@ def record_assignment(path: Path | str, conversation_id: str, assignee: str, ass
         con.execute("INSERT INTO assignments (conversation_id, assignee, assigned_by, at, status) "
                     "VALUES (?, ?, ?, ?, ?)", (conversation_id, assignee, assigned_by, at, status))
         before = None if prev is None else {"assignee": prev[0], "status": prev[1]}
-        return _audit(con, assigned_by, "assignment", f"conversation:{conversation_id}", before,
+        return _audit(con, assigned_by, "assignment", conversation_object(conversation_id), before,
                       {"assignee": assignee, "status": status}, at)
 
 
@@ -346,32 +342,14 @@ def export_corrections(path_or_conn: Path | str | sqlite3.Connection,
 
 
 def verify_audit_log(path: Path | str) -> tuple[bool, int | None]:
-    """Recompute the hash chain. Returns (ok, first bad seq or None).
+    """Check the keyed chain and the event tables against it. Returns (ok, first bad seq).
 
-    A row is bad when its seq breaks the 1, 2, 3... sequence (a deleted row), its
-    prev_hash isn't the previous row's hash, or its hash doesn't match its content.
+    The seq is None when the damage can't be pinned on one audit row (e.g. an event row
+    with no audit row). :func:`tierlens.dashboard.audit.verify` gives the reason and also
+    checks the warehouse's anchors.
     """
-    path = Path(path)
-    if not path.exists():
-        return True, None
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        cur = con.execute("SELECT seq, at, who, action, object, before, after, prev_hash, hash "
-                          "FROM audit_log ORDER BY seq")
-        prev, expected_seq = GENESIS, 1
-        for seq, at, who, action, obj, before, after, prev_hash, h in cur:
-            row = {"seq": seq, "at": at, "who": who, "action": action, "object": obj,
-                   "before": before, "after": after}
-            if seq != expected_seq or prev_hash != prev or row_hash(prev, row) != h:
-                return False, expected_seq if seq != expected_seq else seq
-            prev, expected_seq = h, seq + 1
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc):
-            return True, None
-        raise StoreError(f"{path}: can't read the audit log ({exc})") from exc
-    finally:
-        con.close()
-    return True, None
+    verdict = audit.verify(path)
+    return verdict.ok, verdict.seq
 
 
 def human_criteria(review_events: pl.DataFrame) -> pl.DataFrame:

@@ -3,23 +3,29 @@
 :func:`q` runs a :mod:`tierlens.dashboard.queries` function on a fresh read-only snapshot
 connection, cached with a TTL and keyed on the snapshot's mtime, so a newly published
 snapshot is picked up at once. A table the pipeline hasn't computed yet becomes an info
-box ("not computed yet - run `tierlens score`") and ``None``, never a crash.
+box ("not computed yet - run `tierlens score`") and ``None``, never a crash; a query that
+fails for any other reason becomes a one-line error (its details, SQL and paths included,
+go to the server log only).
 """
 
 from __future__ import annotations
 
 import html
 import io
+import logging
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
 import streamlit as st
 
-from tierlens.dashboard import queries, reviews
+from tierlens.dashboard import audit, queries, reviews
+from tierlens.errors import StoreError
 from tierlens.settings import get_settings
 
 CACHE_TTL_S = 900  # the key has the snapshot's mtime: a new publish invalidates at once
+LOG = logging.getLogger("tierlens.dashboard")
 
 
 def snapshot() -> Path:
@@ -27,7 +33,17 @@ def snapshot() -> Path:
 
 
 def review_store() -> Path:
-    return reviews.default_path(get_settings())
+    """The review store's path, after checking it can be read: if it can't (a corrupt file),
+    the page shows one line and stops here, never a traceback with the server's paths."""
+    path = reviews.default_path(get_settings())
+    try:
+        audit.check_readable(path)
+    except StoreError as exc:
+        LOG.error("%s", exc)
+        st.error("The review store can't be read, so reviews and dispositions are unavailable. "
+                 "An admin can check it with `tierlens audit verify`.")
+        st.stop()
+    return path
 
 
 def _mtime(path: Path) -> float:
@@ -52,6 +68,27 @@ def q(fn_name: str, *args: Any, **kwargs: Any) -> Any:
     except queries.NotComputed as exc:
         st.info(f"Not computed yet: {exc}")
         return None
+    except (duckdb.Error, pl.exceptions.PolarsError):
+        LOG.exception("query %s%r failed", fn_name, args)
+        st.error("This view couldn't be loaded: its query failed. The details are in the "
+                 "server log.")
+        return None
+
+
+def warn(problems: list[str]) -> None:
+    """Show each dropped link value (see :mod:`tierlens.dashboard.params`) as one warning."""
+    for line in problems:
+        st.warning(line)
+
+
+def failed(exc: Exception) -> None:
+    """The last resort for an error a page didn't handle: one line, no traceback, no paths."""
+    LOG.error("page failed", exc_info=exc)
+    if isinstance(exc, StoreError):
+        st.error("A data store can't be read right now. An admin can find the details in the "
+                 "server log and check the review store with `tierlens audit verify`.")
+    else:
+        st.error("This page hit an unexpected error. The details are in the server log.")
 
 
 def to_csv(frame: pl.DataFrame) -> bytes:

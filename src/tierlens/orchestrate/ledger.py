@@ -65,7 +65,8 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow_name: str,
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, outcome: str, counts: RunCounts,
                error: str | None = None) -> None:
-    """Record the end of a run: its outcome, counts, versions and duration."""
+    """Record the end of a run: its outcome, counts, versions, duration, and the latest
+    audit-chain anchor of the review store (docs/audit.md)."""
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}; one of {OUTCOMES}")
     d = counts.as_dict()
@@ -78,6 +79,10 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, outcome: str, counts
                 [now, now, outcome, (error or None) and error[:1000],
                  *[d[k] for k in _COUNTS], d["model_version"], d["rulebook_version"],
                  d["alerts"], run_id])
+    # the review store's latest audit anchor (written by a publish) as a second copy
+    con.execute("UPDATE flow_runs SET audit_rows = a.rows, audit_head_seq = a.head_seq, "
+                "audit_head_hash = a.head_hash FROM (SELECT rows, head_seq, head_hash FROM "
+                "audit_anchors ORDER BY anchored_at DESC LIMIT 1) a WHERE run_id = ?", [run_id])
 
 
 def runs(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict[str, Any]]:
