@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     handoff_target_seconds: float = Field(30.0, gt=0, description="Seed target for handoff time.")
     cost_per_bot_minute: float = Field(0.10, ge=0, description="Cost of one bot minute.")
     cost_per_agent_minute: float = Field(1.00, ge=0, description="Cost of one agent minute.")
+    verification_half_width: float = Field(
+        0.03, gt=0, lt=0.5, description="Verification sample: the 95% interval's half width "
+        "to reach per month and tier (0.03 = ±3 points).")
+    verification_error_rate: float = Field(
+        0.10, gt=0, lt=1, description="Verification sample: the planning model error rate "
+        "that sizes it.")
 
     # --- orchestration -------------------------------------------------------------------
     orchestration: OrchestrationSettings = Field(

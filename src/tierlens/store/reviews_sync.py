@@ -23,10 +23,13 @@ _QUERIES = {
                      "who, at AS disposed_at FROM dispositions ORDER BY id"),
     "reviews": ("SELECT id AS seq, conversation_id, reviewer, criteria, total, note, "
                 "at AS reviewed_at FROM reviews ORDER BY id"),
+    "label_corrections": ("SELECT id AS seq, conversation_id, turn_index, label_type, old_value, "
+                          "new_value, who, at AS corrected_at FROM label_corrections ORDER BY id"),
     "audit_log": ("SELECT seq, at AS logged_at, who, action, object, before, after, prev_hash, hash "
                   "FROM audit_log ORDER BY seq"),
 }
-_TIMES = {"dispositions": "disposed_at", "reviews": "reviewed_at"}
+_TIMES = {"dispositions": "disposed_at", "reviews": "reviewed_at",
+          "label_corrections": "corrected_at"}
 
 
 def mirror_reviews(con: duckdb.DuckDBPyConnection, sqlite_path: Path) -> dict[str, int]:
