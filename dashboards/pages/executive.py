@@ -30,8 +30,15 @@ if months:
                 cols = st.columns(4)
                 for i, r in enumerate(rows):
                     delta = None if r["mom_change"] is None else f"{r['mom_change']:+.3f} vs {r['prev_month']}"
+                    trust = r.get("verification") or "structural"
+                    if trust.startswith("verified"):
+                        trust += (f"; corrected {ui.fmt(r['value_corrected'])} "
+                                  f"[{ui.fmt(r['ci_low'])}, {ui.fmt(r['ci_high'])}]")
                     cols[i % 4].metric(r["kpi"], ui.fmt(r["value"]), delta=delta,
-                                       help=f"{ui.fmt(r['numerator'])} / {ui.fmt(r['denominator'])}")
+                                       help=f"{ui.fmt(r['numerator'])} / "
+                                            f"{ui.fmt(r['denominator'])}; {trust}")
+                    if trust != "structural":
+                        cols[i % 4].caption(trust)
         ui.drill_table(table, f"kpis-{month}", label="KPI table with numerators and denominators")
 
         st.subheader("Monthly report")

@@ -22,6 +22,21 @@ if not current.is_empty():
     ui.drill_table(current.with_columns(open=pl.lit("/conversation?id=") + pl.col("conversation_id")),
                    "assignments", label="Assignments", expanded=True)
 
+st.subheader("Verification sample")
+st.caption("A stratified random sample of each month and tier, apart from the red flags, "
+           "sized so the model-based KPIs reach the chosen interval width. Review these to "
+           "verify and correct the KPIs (docs/metrics.md, the trust layer).")
+progress = ui.q("verification_progress")
+if progress is not None and not progress.is_empty():
+    st.dataframe(progress, hide_index=True)
+    vmonth = st.selectbox("Month", progress["month"].unique(maintain_order=True).to_list(),
+                          key="rq_vmonth")
+    todo = ui.q("verification_todo", vmonth)
+    if todo is not None:
+        ui.drill_table(todo.with_columns(open=pl.lit("/conversation?id=")
+                                         + pl.col("conversation_id")),
+                       f"verification-{vmonth}", label="To review next (in sample order)")
+
 st.subheader("Assign")
 reviewers = sorted(u for u, e in auth.load_users().items() if e["role"] in ("qa_manager", "admin"))
 worst_first = st.toggle("Red-flagged only", value=False, key="rq_red")

@@ -260,6 +260,10 @@ def demo(db: DbOpt = None,
         dashboard(port, None, db)
 
 
+from tierlens.cli_reviews import reviews_app
+
+app.add_typer(reviews_app, name="reviews")
+
 audit_app = typer.Typer(no_args_is_help=True, help="The review store's tamper-evident audit log.")
 app.add_typer(audit_app, name="audit")
 

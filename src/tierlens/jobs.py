@@ -194,8 +194,11 @@ def apply_compliance(con: duckdb.DuckDBPyConnection, settings: Settings,
 
 def derive(con: duckdb.DuckDBPyConnection, settings: Settings, model_version: str) -> dict:
     """Outcomes, repeat contact, containment, FCR and KPIs for ``model_version``."""
+    from tierlens.dashboard.reviews import default_path
     from tierlens.store.outcomes import derive_outcomes
+    from tierlens.store.reviews_sync import mirror_reviews
 
+    mirror_reviews(con, default_path(settings))  # reviewers' labels feed the trust layer
     return derive_outcomes(con, model_version, settings)
 
 

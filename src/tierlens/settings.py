@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         default_factory=HandleTimeSettings,
         description="Per-channel gap caps of handle time (AHT and cost); nested, e.g. "
                     "TIERLENS_HANDLE_TIME__DEFAULT_GAP_CAP_SECONDS=240.")
+    verification_half_width: float = Field(
+        0.03, gt=0, lt=0.5, description="Verification sample: the 95% interval's half width "
+        "to reach per month and tier (0.03 = ±3 points).")
+    verification_error_rate: float = Field(
+        0.10, gt=0, lt=1, description="Verification sample: the planning model error rate "
+        "that sizes it.")
 
     # --- orchestration -------------------------------------------------------------------
     orchestration: OrchestrationSettings = Field(

@@ -113,3 +113,23 @@ def test_demo_users_file_has_one_user_per_role_and_passwords_work(tmp_path):
     assert set(PAGE_ACCESS["compliance"]) == {"compliance", "admin"}
     assert "executive" not in {r for p in ("qa", "conversation", "review_queue")
                                for r in PAGE_ACCESS[p]}
+
+
+def test_report_shows_interval_and_verification():
+    from tierlens.metrics.trust import with_verification
+
+    kpis = with_verification(pl.DataFrame({
+        "tier": ["ai", "ai", "ai"], "kpi": ["fcr", "abandonment_rate", "escalation_rate"],
+        "value": [0.70, 0.05, 0.2], "numerator": [70.0, 5.0, 20.0], "denominator": [100] * 3,
+        "prev_month": [None] * 3, "prev_value": [None] * 3, "mom_change": [None] * 3,
+        "value_corrected": [0.64, None, 0.2], "ci_low": [0.60, None, 0.2],
+        "ci_high": [0.68, None, 0.2], "n_reviewed": [40, 0, None]},
+        schema_overrides={"prev_month": pl.String, "prev_value": pl.Float64,
+                          "mom_change": pl.Float64}))
+    assert kpis["verification"].to_list() == ["verified by 40 reviews, ±4.0 pts", "unverified",
+                                              "structural"]
+    html = report.monthly_html("2026-10", kpis)
+    assert "0.640 [0.600, 0.680]" in html and "verified by 40 reviews" in html
+    assert "unverified" in html
+    pdf = report.monthly_pdf("2026-10", kpis)
+    assert pdf[:5] == b"%PDF-"

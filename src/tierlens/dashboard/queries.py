@@ -240,17 +240,43 @@ def kpi_table(con: duckdb.DuckDBPyConnection, month: str) -> pl.DataFrame:
 
     Grain: one row per (tier, kpi) of the month.
     """
+    from tierlens.metrics.trust import with_verification
+
     _need(con, "kpi_monthly")
-    return _df(con, """
+    have = set(columns(con, "kpi_monthly"))
+    trust = ", ".join(c if c in have else f"NULL::{t} AS {c}" for c, t in (
+        ("value_corrected", "DOUBLE"), ("ci_low", "DOUBLE"), ("ci_high", "DOUBLE"),
+        ("n_reviewed", "BIGINT")))
+    return with_verification(_df(con, f"""
         WITH k AS (
-          SELECT month, tier, kpi, value, numerator, denominator,
+          SELECT month, tier, kpi, value, numerator, denominator, {trust},
                  lag(value) OVER (PARTITION BY tier, kpi ORDER BY month) AS prev_value,
                  lag(month) OVER (PARTITION BY tier, kpi ORDER BY month) AS prev_month
           FROM kpi_monthly)
         SELECT tier, kpi, value, numerator, denominator, prev_month, prev_value,
-               value - prev_value AS mom_change
+               value - prev_value AS mom_change, value_corrected, ci_low, ci_high, n_reviewed
         FROM k WHERE month = ?
-        ORDER BY CASE tier WHEN 'ai' THEN 0 WHEN 'human' THEN 1 ELSE 2 END, kpi""", [month])
+        ORDER BY CASE tier WHEN 'ai' THEN 0 WHEN 'human' THEN 1 ELSE 2 END, kpi""", [month]))
+
+
+def verification_progress(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The verification sample per month and tier: population, reviews needed, reviewed.
+    Grain: one row per (month, tier)."""
+    _need(con, "verification_sample")
+    return _df(con, """SELECT month, tier, any_value(population) AS population,
+                              any_value(needed) AS needed, count_if(reviewed) AS reviewed
+                       FROM verification_sample GROUP BY month, tier
+                       ORDER BY month DESC, tier""")
+
+
+def verification_todo(con: duckdb.DuckDBPyConnection, month: str, limit: int = 200
+                      ) -> pl.DataFrame:
+    """The month's sampled conversations not reviewed yet, in sample order. Grain: one row
+    per conversation."""
+    _need(con, "verification_sample")
+    return _df(con, """SELECT tier, sample_rank, conversation_id FROM verification_sample
+                       WHERE month = ? AND NOT reviewed ORDER BY tier, sample_rank LIMIT ?""",
+               [month, limit])
 
 
 def kpi_trend(con: duckdb.DuckDBPyConnection, kpi: str) -> pl.DataFrame:

@@ -1,7 +1,8 @@
 """The printable monthly KPI report, as HTML and as PDF (fpdf2, pure Python, offline).
 
 Input: the frame of :func:`tierlens.dashboard.queries.kpi_table` for one month
-(one row per (tier, kpi) with value, numerator, denominator, prev_value, mom_change).
+(one row per (tier, kpi) with value, numerator, denominator, prev_value, mom_change, and,
+when the trust layer ran, value_corrected, ci_low, ci_high and verification).
 Aggregates only: no transcript text ever goes into a report.
 """
 
@@ -21,6 +22,14 @@ def _num(v: object, digits: int = 3) -> str:
     if isinstance(v, float):
         return f"{v:,.{digits}f}"
     return str(v)
+
+
+def _corrected(r: dict) -> str:
+    """The corrected value and its interval, for model-based KPIs that reviews verified."""
+    if r.get("n_reviewed") in (None, 0) or r.get("value_corrected") is None:
+        return ""
+    return (f"{_num(r['value_corrected'])} [{_num(r.get('ci_low'))}, "
+            f"{_num(r.get('ci_high'))}]")
 
 
 def _rows(kpis: pl.DataFrame, tier: str) -> list[dict]:
@@ -45,11 +54,14 @@ def monthly_html(month: str, kpis: pl.DataFrame, title: str = "tierlens monthly 
             continue
         parts.append(f"<h2>Tier: {tier}</h2><table><tr><th>KPI</th><th>value</th>"
                      "<th>numerator</th><th>denominator</th><th>previous month</th>"
-                     "<th>change</th></tr>")
+                     "<th>change</th><th>corrected [95% interval]</th><th>verification</th>"
+                     "</tr>")
         for r in rows:
             parts.append("<tr>" + "".join(f"<td>{html.escape(_num(r.get(c)))}</td>" for c in
                                           ("kpi", "value", "numerator", "denominator",
-                                           "prev_value", "mom_change")) + "</tr>")
+                                           "prev_value", "mom_change"))
+                         + f"<td>{html.escape(_corrected(r))}</td>"
+                         f"<td>{html.escape(r.get('verification') or '')}</td></tr>")
         parts.append("</table>")
     if kpis.is_empty():
         parts.append("<p>No KPIs computed for this month yet.</p>")
@@ -70,8 +82,9 @@ def monthly_pdf(month: str, kpis: pl.DataFrame, title: str = "tierlens monthly r
     pdf.multi_cell(0, 5, "Cohort: conversations that started in the month. Tier ai = bot only; "
                          "human = any human involvement; all = every conversation.",
                    new_x="LMARGIN", new_y="NEXT")
-    widths = (52, 24, 26, 24, 30, 24)
-    heads = ("KPI", "value", "numerator", "denominator", "prev. month", "change")
+    widths = (44, 18, 20, 20, 20, 16, 52)
+    heads = ("KPI", "value", "numerator", "denominator", "prev. month", "change",
+             "trust: corrected [95% CI], reviews")
     for tier in TIERS:
         rows = _rows(kpis, tier)
         if not rows:
@@ -85,9 +98,12 @@ def monthly_pdf(month: str, kpis: pl.DataFrame, title: str = "tierlens monthly r
         pdf.ln()
         pdf.set_font("Helvetica", "", 9)
         for r in rows:
+            trust = r.get("verification") or ""
+            if _corrected(r):
+                trust = f"{_corrected(r)}, n={r['n_reviewed']}"
             vals = (r.get("kpi"), r.get("value"), r.get("numerator"), r.get("denominator"),
-                    r.get("prev_value"), r.get("mom_change"))
-            for w, v in zip(widths, vals):
+                    r.get("prev_value"), r.get("mom_change"), trust)
+            for w, v in zip(widths, vals, strict=True):
                 text = _num(v)
                 pdf.cell(w, 6, text.encode("latin-1", "replace").decode("latin-1"), border=1)
             pdf.ln()

@@ -242,18 +242,34 @@ def record_label_correction(path: Path | str, conversation_id: str, turn_index: 
                             label_type: str, old_value: str | None, new_value: str, who: str,
                             text: str | None = None) -> int:
     """Correct an auto label; stored as a labelled example. Returns the audit seq."""
-    _need(conversation_id, "conversation_id")
-    new_value = _need(new_value, "new_value")
-    who = _need(who, "who")
-    _one_of(label_type, LABEL_TYPES, "label_type")
+    return record_label_corrections(path, [{
+        "conversation_id": conversation_id, "turn_index": turn_index, "label_type": label_type,
+        "old_value": old_value, "new_value": new_value, "who": who, "text": text}])
+
+
+def record_label_corrections(path: Path | str, rows: list[dict[str, Any]]) -> int:
+    """Save several label corrections (keys as :func:`record_label_correction`'s arguments)
+    in ONE transaction, each with its audit row: all of them or none. Returns the last audit
+    seq (0 for no rows)."""
+    clean = []
+    for r in rows:
+        _need(r.get("conversation_id"), "conversation_id")
+        _one_of(r.get("label_type"), LABEL_TYPES, "label_type")
+        clean.append({**r, "new_value": _need(r.get("new_value"), "new_value"),
+                      "who": _need(r.get("who"), "who")})
+    seq = 0
     at = _now()
-    obj = label_object(conversation_id, turn_index, label_type)
     with _store(path) as con, _immediate(con):
-        con.execute("INSERT INTO label_corrections (conversation_id, turn_index, label_type, "
-                    "old_value, new_value, text, who, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (conversation_id, turn_index, label_type, old_value, new_value, text, who, at))
-        return _audit(con, who, "label_correction", obj, {"value": old_value},
-                      {"value": new_value, "text_sha256": audit.text_digest(text)}, at)
+        for r in clean:
+            ti, text = r.get("turn_index"), r.get("text")
+            obj = label_object(r["conversation_id"], ti, r["label_type"])
+            con.execute("INSERT INTO label_corrections (conversation_id, turn_index, label_type, "
+                        "old_value, new_value, text, who, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (r["conversation_id"], ti, r["label_type"], r.get("old_value"),
+                         r["new_value"], text, r["who"], at))
+            seq = _audit(con, r["who"], "label_correction", obj, {"value": r.get("old_value")},
+                         {"value": r["new_value"], "text_sha256": audit.text_digest(text)}, at)
+    return seq
 
 
 def record_assignment(path: Path | str, conversation_id: str, assignee: str, assigned_by: str,

@@ -36,6 +36,9 @@ class Kpi:
     expr: pl.Expr  # the flag / value per conversation (NULL = not in the denominator)
     den: pl.Expr | None = None  # ratio only: the denominator flag (counted where true)
     unit: str = ""
+    # the model label this KPI rests on (a review of that label type verifies it); None for
+    # structural KPIs, which no model touches (tierlens.metrics.trust)
+    rests_on: str | None = None
 
 
 def _on(cond: str, col: str | pl.Expr) -> pl.Expr:
@@ -50,9 +53,10 @@ def kpi_catalogue(handoff_target_seconds: float = 30.0) -> list[Kpi]:
         Kpi("conversations", "count", c("conversation_id").is_not_null()),
         Kpi("bot_entered_rate", "rate", c("bot_entered")),
         Kpi("containment_raw", "rate", c("contained_raw")),
-        Kpi("containment_durable", "rate_over", c("contained_durable"), den=c("bot_entered")),
+        Kpi("containment_durable", "rate_over", c("contained_durable"), den=c("bot_entered"),
+            rests_on="resolution"),
         Kpi("containment_durable_pending", "count",
-            c("bot_entered") & c("contained_durable").is_null()),
+            c("bot_entered") & c("contained_durable").is_null(), rests_on="resolution"),
         Kpi("escalation_rate", "rate", _on("bot_entered", "escalated")),
         Kpi("handoff_seconds_median", "median", c("handoff_seconds"), unit="s"),
         Kpi("handoff_seconds_p90", "p90", c("handoff_seconds"), unit="s"),
@@ -60,28 +64,28 @@ def kpi_catalogue(handoff_target_seconds: float = 30.0) -> list[Kpi]:
             c("handoff_seconds") < handoff_target_seconds),
         Kpi("repeated_after_handoff_rate", "rate", c("repeated_after_handoff")),
         Kpi("trapped_rate", "rate", _on("bot_entered", "trapped")),
-        Kpi("repeat_contact_strict", "rate", c("repeat_strict")),
+        Kpi("repeat_contact_strict", "rate", c("repeat_strict"), rests_on="intent"),
         Kpi("repeat_contact_loose", "rate", c("repeat_loose")),
-        Kpi("routing_accuracy", "rate", c("routed_correctly")),
-        Kpi("should_have_escalated_rate", "rate", c("should_have_escalated")),
-        Kpi("needless_escalation_rate", "rate", c("needless_escalation")),
+        Kpi("routing_accuracy", "rate", c("routed_correctly"), rests_on="intent"),
+        Kpi("should_have_escalated_rate", "rate", c("should_have_escalated"), rests_on="intent"),
+        Kpi("needless_escalation_rate", "rate", c("needless_escalation"), rests_on="intent"),
         Kpi("human_transfer_rate", "rate", _on("agent_spoke", "human_transfer")),
-        Kpi("fcr", "rate", c("fcr")),
+        Kpi("fcr", "rate", c("fcr"), rests_on="resolution"),
         Kpi("first_response_bot_seconds", "mean", c("first_response_bot_s"), unit="s"),
         Kpi("first_response_human_seconds", "mean", c("first_response_human_s"), unit="s"),
-        Kpi("abandonment_rate", "rate", c("resolution") == "abandoned"),
+        Kpi("abandonment_rate", "rate", c("resolution") == "abandoned", rests_on="resolution"),
         Kpi("csat_surveyed", "mean", c("csat").cast(pl.Float64)),
-        Kpi("csat_predicted", "mean", c("csat_predicted")),
+        Kpi("csat_predicted", "mean", c("csat_predicted"), rests_on="csat_model"),
         Kpi("nps", "nps", c("nps").cast(pl.Float64)),
         Kpi("aht_seconds", "mean", c("aht_seconds"), unit="s"),
         Kpi("aht_bot_seconds", "mean", _on("bot_entered", "bot_seconds"), unit="s"),
         Kpi("aht_human_seconds", "mean", _on("agent_spoke", "human_seconds"), unit="s"),
         Kpi("elapsed_seconds", "mean", c("elapsed_seconds"), unit="s"),
-        Kpi("red_flag_rate", "rate", c("red_flag")),
-        Kpi("qa_score", "mean", c("qa_score")),
+        Kpi("red_flag_rate", "rate", c("red_flag"), rests_on="compliance_rules"),
+        Kpi("qa_score", "mean", c("qa_score"), rests_on="scorecard"),
         Kpi("cost_per_contact", "ratio", c("cost"), den=c("cost").is_not_null(), unit="currency"),
         Kpi("cost_per_resolution", "ratio", c("cost"), den=c("resolution") == "resolved",
-            unit="currency"),
+            unit="currency", rests_on="resolution"),
     ]
 
 
@@ -111,6 +115,27 @@ def _aggs(k: Kpi) -> list[pl.Expr]:
         return [((v >= 9).cast(pl.Int64).sum() - (v <= 6).cast(pl.Int64).sum())
                 .cast(pl.Float64).alias(n), v.count().cast(pl.Int64).alias(d)]
     raise ValueError(f"unknown KPI kind {k.kind!r}")
+
+
+def contributions(k: Kpi) -> tuple[pl.Expr, pl.Expr]:
+    """Each conversation's contribution to the KPI's numerator and denominator, so that their
+    sums over a group are the group's numerator and denominator (:func:`_aggs`). Defined for
+    the additive kinds (count, rate, rate_over, ratio, mean, nps); quantiles are not sums."""
+    v = k.expr
+    if k.kind == "count":
+        return v.fill_null(False).cast(pl.Int64), pl.lit(1, pl.Int64)
+    if k.kind in ("rate_over", "ratio"):
+        assert k.den is not None
+        num = v.fill_null(False).cast(pl.Int64) if k.kind == "rate_over" else v.fill_null(0)
+        return num, k.den.fill_null(False).cast(pl.Int64)
+    if k.kind == "rate":
+        return v.fill_null(False).cast(pl.Int64), v.is_not_null().cast(pl.Int64)
+    if k.kind == "mean":
+        return v.fill_null(0), v.is_not_null().cast(pl.Int64)
+    if k.kind == "nps":
+        return ((v >= 9).cast(pl.Int64) - (v <= 6).cast(pl.Int64)).fill_null(0), \
+            v.is_not_null().cast(pl.Int64)
+    raise ValueError(f"KPI {k.name!r} ({k.kind}) has no per-conversation contributions")
 
 
 def with_cohort(outcomes: pl.DataFrame) -> pl.LazyFrame:

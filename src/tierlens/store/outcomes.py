@@ -25,6 +25,12 @@ from tierlens.config import load_routing_policy
 from tierlens.errors import InputError, StoreError
 from tierlens.metrics.derive import OUTCOME_COLUMNS, derive
 from tierlens.metrics.scorecard import CRITERIA, agreement, load_scorecard
+from tierlens.metrics.trust import (
+    apply_labels,
+    latest_labels,
+    trust_columns,
+    verification_sample,
+)
 from tierlens.schema import CONVERSATION_SCHEMA, TURN_SCHEMA
 from tierlens.settings import Settings, get_settings
 from tierlens.store.db import transaction
@@ -80,17 +86,22 @@ def derive_outcomes(con: duckdb.DuckDBPyConnection, model_version: str,
     if frames["conversations"].is_empty():
         raise StoreError("no conversations in the warehouse; run `tierlens ingest` first")
     card = load_scorecard(s.scorecard_path)
+    derive_args = {"scorecard": card, "settings": s,
+                   "policy": load_routing_policy(s.routing_policy_path)}
     d = derive(frames["conversations"], frames["turns"], frames["conversation_scores"],
                frames["turn_scores"] if not frames["turn_scores"].is_empty() else None,
                frames["compliance_scores"] if not frames["compliance_scores"].is_empty()
                else None,
-               frames["compliance_hits"], scorecard=card, settings=s, as_of=as_of,
-               policy=load_routing_policy(s.routing_policy_path))
+               frames["compliance_hits"], as_of=as_of, **derive_args)
+    human, reviewed = human_outcomes(frames, read_label_corrections(con), derive_args, d)
+    kpis_trust = trust_columns(d.kpis, d.outcomes, human, reviewed, s.handoff_target_seconds)
+    sample = verification_sample(d.outcomes, reviewed, s.verification_half_width,
+                                 s.verification_error_rate)
     now = datetime.now(UTC)
     meta = {"model_version": pl.lit(model_version), "derived_at": pl.lit(now),
             "as_of": pl.lit(d.as_of, pl.Datetime("us", "UTC"))}
     outcomes = d.outcomes.with_columns(rulebook_version=pl.lit(rulebook, pl.String), **meta)
-    kpis = d.kpis.with_columns(**meta)
+    kpis = kpis_trust.with_columns(**meta)
     crit = d.qa_criteria.with_columns(model_version=pl.lit(model_version),
                                       scorecard_version=pl.lit(card.version))
     mis = d.misroutes.with_columns(model_version=pl.lit(model_version))
@@ -103,17 +114,57 @@ def derive_outcomes(con: duckdb.DuckDBPyConnection, model_version: str,
         append(con, "kpi_monthly_all", kpis)
         append(con, "qa_criteria_scores", crit)
         append(con, "misroute_matrix", mis)
+        con.execute("DELETE FROM verification_sample")
+        append(con, "verification_sample", sample)
     return {"model_version": model_version, "rulebook_version": rulebook,
             "conversations": outcomes.height, "kpi_rows": kpis.height,
             "months": kpis.get_column("month").n_unique(), "as_of": d.as_of,
             "seconds": round(time.perf_counter() - t0, 3)}
 
 
+def read_label_corrections(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Reviewers' label corrections (the warehouse mirror of the review store), in the shape
+    :func:`tierlens.metrics.trust.latest_labels` reads."""
+    return _frame(con, """SELECT seq AS id, conversation_id, turn_index, label_type, new_value
+                          FROM label_corrections""")
+
+
+def human_outcomes(frames: dict[str, pl.DataFrame], corrections: pl.DataFrame,
+                   derive_args: dict[str, Any], model: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Outcomes re-derived with the reviewers' labels in place of the model's, for the
+    reviewed conversations (and every conversation of their customers, since repeat contact
+    reads a customer's history). Returns (outcomes, reviewed: conversation_id, label_type)."""
+    conv_labels, turn_labels = latest_labels(corrections)
+    reviewed = pl.concat([conv_labels.select("conversation_id", "label_type"),
+                          turn_labels.select("conversation_id",
+                                             label_type=pl.lit("sentiment"))]).unique()
+    if reviewed.is_empty():
+        return model.outcomes, reviewed
+    conv = frames["conversations"]
+    ids = reviewed.select("conversation_id").unique()
+    customers = conv.join(ids, on="conversation_id", how="semi").select("customer_id")
+    keep = conv.filter(pl.col("conversation_id").is_in(ids["conversation_id"].implode())
+                       | pl.col("customer_id").is_in(customers["customer_id"].drop_nulls()
+                                                     .implode())).select("conversation_id")
+
+    def sub(name: str) -> pl.DataFrame:
+        return frames[name].join(keep, on="conversation_id", how="semi")
+
+    cs, ts = apply_labels(sub("conversation_scores"), sub("turn_scores"), conv_labels,
+                          turn_labels)
+    comp = sub("compliance_scores")
+    h = derive(sub("conversations"), sub("turns"), cs, ts if not ts.is_empty() else None,
+               comp if not comp.is_empty() else None, sub("compliance_hits"),
+               as_of=model.as_of, **derive_args)
+    return h.outcomes, reviewed
+
+
 def kpis_for_month(con: duckdb.DuckDBPyConnection, month: str,
                    model_version: str | None = None) -> pl.DataFrame:
     """One month's KPIs. Grain: one row per tier and kpi.
 
-    Columns: month, tier, kpi, value, numerator, denominator, model_version. Uses the current
+    Columns: month, tier, kpi, value, numerator, denominator, model_version, value_corrected,
+    ci_low, ci_high, n_reviewed, verification (tierlens.metrics.trust). Uses the current
     model version unless one is given. Raises InputError for a malformed month and
     StoreError when nothing was derived for it.
     """
@@ -123,7 +174,8 @@ def kpis_for_month(con: duckdb.DuckDBPyConnection, month: str,
     if version is None:
         row = con.execute("SELECT max(model_version) FROM kpi_monthly_all").fetchone()
         version = row[0] if row else None
-    df = _frame(con, """SELECT month, tier, kpi, value, numerator, denominator, model_version
+    df = _frame(con, """SELECT month, tier, kpi, value, numerator, denominator, model_version,
+                               value_corrected, ci_low, ci_high, n_reviewed
                         FROM kpi_monthly_all WHERE month = ? AND model_version = ?""",
                 [month, version])
     if df.is_empty():
@@ -133,6 +185,9 @@ def kpis_for_month(con: duckdb.DuckDBPyConnection, month: str,
 
     order = {k.name: i for i, k in enumerate(kpi_catalogue())}
     tiers = {"ai": 0, "human": 1, "all": 2}
+    from tierlens.metrics.trust import with_verification
+
+    df = with_verification(df)
     return (df.with_columns(_t=pl.col("tier").replace_strict(tiers, default=9),
                             _k=pl.col("kpi").replace_strict(order, default=999))
             .sort("_t", "_k").drop("_t", "_k"))

@@ -31,10 +31,13 @@ _QUERIES = {
                      "who, at AS disposed_at FROM dispositions ORDER BY id"),
     "reviews": ("SELECT id AS seq, conversation_id, reviewer, criteria, total, note, "
                 "at AS reviewed_at FROM reviews ORDER BY id"),
+    "label_corrections": ("SELECT id AS seq, conversation_id, turn_index, label_type, old_value, "
+                          "new_value, who, at AS corrected_at FROM label_corrections ORDER BY id"),
     "audit_log": ("SELECT seq, at AS logged_at, who, action, object, before, after, prev_hash, hash "
                   "FROM audit_log ORDER BY seq"),
 }
-_TIMES = {"dispositions": "disposed_at", "reviews": "reviewed_at"}
+_TIMES = {"dispositions": "disposed_at", "reviews": "reviewed_at",
+          "label_corrections": "corrected_at"}
 _ANCHORS = {  # where a publish anchors the chain head: its own table and the run ledger
     "audit_anchors": "SELECT rows, head_seq, head_hash FROM audit_anchors",
     "flow_runs": ("SELECT audit_rows, audit_head_seq, audit_head_hash FROM flow_runs "

@@ -67,6 +67,7 @@ WHERE h.rulebook_version = (SELECT version FROM current_versions WHERE component
 
 -- grain: one row per month (cohort = start month), tier (ai, human, all) and KPI
 CREATE OR REPLACE VIEW kpi_monthly AS
-SELECT month, tier, kpi, value, numerator, denominator, model_version, as_of
+SELECT month, tier, kpi, value, numerator, denominator, model_version, as_of,
+       value_corrected, ci_low, ci_high, n_reviewed
 FROM kpi_monthly_all
 WHERE model_version = (SELECT version FROM current_versions WHERE component = 'model');
