@@ -222,6 +222,10 @@ def demo(db: DbOpt = None,
         dashboard(port, db)
 
 
+from tierlens.topics.cli import topics_app
+
+app.add_typer(topics_app, name="topics")
+
 audit_app = typer.Typer(no_args_is_help=True, help="The review store's tamper-evident audit log.")
 app.add_typer(audit_app, name="audit")
 
