@@ -103,3 +103,39 @@ def test_refit_keeps_ids_and_uses_cached_embeddings(warehouse):
     assert out["refit"] and enc.forward_texts == 0        # every request came from the cache
     same = sum(before[c] == after.get(c) for c in before) / len(before)
     assert same >= 0.8, same                              # ids follow the clusters
+
+
+def test_topics_page_on_the_published_snapshot(warehouse, monkeypatch):
+    """The Topics page on the snapshot `tierlens run` published: the table, a topic's
+    conversations, and the promote download; executives see aggregates only."""
+    from streamlit.testing.v1 import AppTest
+
+    from tierlens.dashboard import auth
+    from tierlens.settings import get_settings
+
+    db, env, root = warehouse
+    page = Path(__file__).resolve().parents[2] / "dashboards" / "pages" / "topics.py"
+    for key in ("TIERLENS_SERVING_DIR", "TIERLENS_DATA_DIR"):
+        monkeypatch.setenv(key, env[key])
+    monkeypatch.setenv("TIERLENS_WAREHOUSE", str(db))
+    get_settings.cache_clear()
+    try:
+        at = AppTest.from_file(str(page), default_timeout=120)
+        at.session_state[auth.SESSION_KEY] = {"username": "qa", "name": "Q",
+                                              "role": "qa_manager"}
+        at.run()
+        assert not at.exception and [t.value for t in at.title] == ["Topics"]
+        assert int(at.metric[0].value) >= 2                      # topics this month
+        assert len(at.dataframe) >= 2                            # list + a topic's conversations
+        at.text_input(key="topics_intent").input("Bad Name").run()
+        assert any("lowercase" in e.value for e in at.error)
+        at.text_input(key="topics_intent").input("new_reason").run()
+        assert not at.error and not at.exception
+        ex = AppTest.from_file(str(page), default_timeout=120)
+        ex.session_state[auth.SESSION_KEY] = {"username": "e", "name": "E", "role": "executive"}
+        ex.run()
+        assert not ex.exception
+        assert len(ex.dataframe) == len(at.dataframe) - 1        # no conversation drill-down
+        assert not [t for t in ex.text_input if t.key == "topics_intent"]
+    finally:
+        get_settings.cache_clear()
