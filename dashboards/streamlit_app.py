@@ -20,6 +20,7 @@ PAGES = {
     "compliance": ("Compliance", ":material/gavel:"),
     "routing": ("Routing & escalation", ":material/alt_route:"),
     "data_quality": ("Data quality", ":material/rule:"),
+    "topics": ("Topics", ":material/category:"),
 }
 
 user = auth.current_user()

@@ -125,8 +125,8 @@ def apply_compliance(con: duckdb.DuckDBPyConnection, settings: Settings, rules: 
 
 @task(name="derive-outcomes", **IO)
 def derive_outcomes(con: duckdb.DuckDBPyConnection, settings: Settings,
-                    model_version: str) -> dict[str, Any]:
-    return jobs.derive(con, settings, model_version)
+                    model_version: str, refit_topics: bool = False) -> dict[str, Any]:
+    return jobs.derive(con, settings, model_version, refit_topics=refit_topics)
 
 
 @task(name="publish-snapshot", **IO)

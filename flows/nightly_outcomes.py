@@ -1,4 +1,5 @@
-"""``nightly_outcomes``: re-derive repeat contact, durable containment, FCR and the KPIs.
+"""``nightly_outcomes``: re-derive repeat contact, durable containment, FCR and the KPIs,
+and rediscover the contact-reason topics (ids kept stable by centroid matching).
 
 These look forward in time (the repeat window), so yesterday's "pending" becomes today's
 answer. Runs nightly (flows/deployments.py); checks the monthly alerts and publishes.
@@ -33,7 +34,7 @@ def nightly_outcomes(params: NightlyParams | None = None) -> dict:
             logger().warning("nothing scored yet: run ingest_and_score first")
             counts.extra["partial"] = "nothing scored yet"
             return counts.as_dict()
-        derived = derive_outcomes(con, settings, version)
+        derived = derive_outcomes(con, settings, version, refit_topics=True)
         counts.model_version = version
         counts.rulebook_version = derived.get("rulebook_version")
         logger().info("derived outcomes for %d conversation(s), %d KPI row(s)",

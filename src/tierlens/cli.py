@@ -264,6 +264,10 @@ from tierlens.cli_reviews import reviews_app
 
 app.add_typer(reviews_app, name="reviews")
 
+from tierlens.topics.cli import topics_app
+
+app.add_typer(topics_app, name="topics")
+
 audit_app = typer.Typer(no_args_is_help=True, help="The review store's tamper-evident audit log.")
 app.add_typer(audit_app, name="audit")
 

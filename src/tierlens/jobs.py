@@ -192,14 +192,19 @@ def apply_compliance(con: duckdb.DuckDBPyConnection, settings: Settings,
     return result
 
 
-def derive(con: duckdb.DuckDBPyConnection, settings: Settings, model_version: str) -> dict:
-    """Outcomes, repeat contact, containment, FCR and KPIs for ``model_version``."""
+def derive(con: duckdb.DuckDBPyConnection, settings: Settings, model_version: str,
+           refit_topics: bool = False) -> dict:
+    """Outcomes, repeat contact, containment, FCR and KPIs for ``model_version``; then the
+    topics (assigned to the current ones; rediscovered when ``refit_topics`` or none yet)."""
     from tierlens.dashboard.reviews import default_path
     from tierlens.store.outcomes import derive_outcomes
     from tierlens.store.reviews_sync import mirror_reviews
+    from tierlens.topics.stage import refresh_topics
 
     mirror_reviews(con, default_path(settings))  # reviewers' labels feed the trust layer
-    return derive_outcomes(con, model_version, settings)
+    out = derive_outcomes(con, model_version, settings)
+    out["topics"] = refresh_topics(con, settings, model_version, refit=refit_topics)
+    return out
 
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, serving_dir: Path) -> str:

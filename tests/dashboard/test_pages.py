@@ -11,7 +11,8 @@ from tierlens.dashboard import auth, reviews
 
 TITLES = {"executive": "Monthly KPIs", "qa": "QA", "conversation": "Conversation",
           "review_queue": "Review queue", "compliance": "Compliance",
-          "routing": "Routing & escalation", "data_quality": "Data quality"}
+          "routing": "Routing & escalation", "data_quality": "Data quality",
+          "topics": "Topics"}
 ALL = [(role, page) for role in auth.ROLES for page in TITLES]
 
 

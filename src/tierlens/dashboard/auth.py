@@ -36,6 +36,7 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "compliance": frozenset({"compliance", "admin"}),
     "routing": frozenset({"qa_manager", "compliance", "admin"}),
     "data_quality": frozenset({"qa_manager", "admin"}),
+    "topics": frozenset({"executive", "qa_manager", "admin"}),
 }
 
 SESSION_KEY = "tierlens_user"

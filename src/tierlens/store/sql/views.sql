@@ -71,3 +71,15 @@ SELECT month, tier, kpi, value, numerator, denominator, model_version, as_of,
        value_corrected, ci_low, ci_high, n_reviewed
 FROM kpi_monthly_all
 WHERE model_version = (SELECT version FROM current_versions WHERE component = 'model');
+
+-- grain: one row per month and topic (contact-reason discovery; docs/topics.md)
+CREATE OR REPLACE VIEW topics AS
+SELECT m.topic_id, c.label, c.keywords, m.n_conversations, m.share, m.escalation_rate,
+       m.containment_durable, m.aht_seconds, m.cost, m.change_vs_previous_month,
+       m.example_conversation_ids, m.month, m.status, m.matched_intent, m.intent_share,
+       m.target_containment, m.opportunity
+FROM topic_monthly m JOIN topic_centroids c USING (topic_id);
+
+-- grain: one row per conversation with a request
+CREATE OR REPLACE VIEW conversation_topics AS
+SELECT conversation_id, topic_id, distance, turn_index FROM conversation_topic_assignments;

@@ -1,0 +1,1 @@
+"""Contact-reason discovery: topics over customer requests (see discover.py, requests.py)."""
