@@ -7,6 +7,8 @@ the shared data folder at use time ($TIERLENS_SHARED_DATA, default ../shared/dat
 
     # print every item with its text, for an annotator (outside the repository!)
     python data/scripts/build_customer_voice.py export --out /tmp/cv_to_label.csv
+    # count tables for customer_voice/README.md
+    python data/scripts/build_customer_voice.py stats
     # how the real items were drawn (deterministic) and the set assembled
     python data/scripts/build_customer_voice.py draw --out /tmp/cv_candidates.csv
     python data/scripts/build_customer_voice.py assemble --candidates /tmp/cv_candidates.csv \\
@@ -176,10 +178,9 @@ def draw(shared: Path) -> list[dict]:
     rows = _multidogo(shared, rng) + _uss(shared, rng) + _tweets(shared)
     seen, out = set(), []
     for r in rows:
-        norm = r["text"].lower()
-        if norm in seen:
+        if r["text"].lower() in seen:
             continue
-        seen.add(norm)
+        seen.add(r["text"].lower())
         code = {"multidogo": "md", "uss": "us", "tweeteval": "tw"}[r["source"].split("/")[0]]
         r["item_id"] = f"cv-{code}-{sha(r['ref'])[:8]}"
         r["style"] = style_of(r["text"])
@@ -208,9 +209,20 @@ def written_rows() -> list[dict]:
     return rows
 
 
+def norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def v1_texts() -> set[str]:
+    """Texts of the v1 in-domain set: kept out of this set so no test item is trained on."""
+    return {norm(r["text"]) for r in _read(CV_DIR.parent / "items.csv")}
+
+
 def assemble(candidates: Path, exclude: Path | None) -> list[dict]:
     drop = set(exclude.read_text().split()) if exclude else set()
-    rows = [r for r in _read(candidates) if r["item_id"] not in drop] + written_rows()
+    v1 = v1_texts()
+    rows = [r for r in _read(candidates)
+            if r["item_id"] not in drop and norm(r["text"]) not in v1] + written_rows()
     for r in rows:
         r["split"] = split_of(r["item_id"], r["source"])
         r["text_sha1"] = sha(r["text"])
@@ -246,9 +258,34 @@ def load_items(shared: Path = SHARED, items: Path = CV_DIR / "items.csv") -> lis
     return rows
 
 
+def stats(items: list[dict], labels: list[dict]) -> str:
+    """Markdown count tables (pasted into customer_voice/README.md; a test keeps them current)."""
+    label = {r["item_id"]: r["label"] for r in labels}
+    kind = {"written": "written (project-authored)"}
+
+    def table(title: str, key) -> str:
+        groups: dict[str, list] = {}
+        for r in items:
+            groups.setdefault(key(r), []).append(label[r["item_id"]])
+        head = f"| {title} | items | " + " | ".join(LABELS) + " |\n|---|---|" + "---|" * len(LABELS)
+        rows = [f"| {k} | {len(v)} | " + " | ".join(str(v.count(x)) for x in LABELS) + " |"
+                for k, v in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
+        return "\n".join([head, *rows])
+
+    total = f"Total: {len(items)} items."
+    return "\n\n".join([
+        total,
+        table("source", lambda r: kind.get(r["source"], r["source"])),
+        table("split / origin", lambda r: f"{r['split']} / {'written' if r['source'] == 'written' else 'real'}"),
+        table("industry", lambda r: r["industry"]),
+        table("channel", lambda r: r["channel"]),
+        table("style", lambda r: r["style"]),
+    ])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("command", choices=["draw", "assemble", "export"])
+    ap.add_argument("command", choices=["draw", "assemble", "export", "stats"])
     ap.add_argument("--shared", type=Path, default=SHARED)
     ap.add_argument("--out", type=Path)
     ap.add_argument("--candidates", type=Path)
@@ -261,11 +298,18 @@ def main() -> int:
         elif args.command == "assemble":
             rows = assemble(args.candidates, args.exclude)
             _write(args.out or CV_DIR / "items.csv", rows, COLUMNS)
+        elif args.command == "stats":
+            print(stats(_read(CV_DIR / "items.csv"), _read(CV_DIR / "labels_a.csv")))
+            return 0
         else:
+            if args.out is None or args.out.resolve().is_relative_to(REPO):
+                print("build_customer_voice: --out must be a path outside the repository "
+                      "(the list holds text that may not be committed)", file=sys.stderr)
+                return 1
             rows = load_items(args.shared)
-            random.Random(SEED).shuffle(rows)  # annotators see sources and styles mixed
-            cols = ["item_id", "source", "industry", "channel", "style", "split", "text"]
-            _write(args.out, rows, cols)
+            random.Random(SEED).shuffle(rows)  # annotators see sources mixed
+            # style and split are left out: style names (praise, sarcasm) would hint a label
+            _write(args.out, rows, ["item_id", "source", "industry", "channel", "text"])
     except (OSError, ResolveError) as e:
         print(f"build_customer_voice: {e}", file=sys.stderr)
         return 1

@@ -96,8 +96,14 @@ def test_items_match_the_written_sources(items):
     assert {r["item_id"] for r in authored} == set(written)
     for r in authored:
         assert written[r["item_id"]]["text"] == r["text"]
-    norms = [" ".join(r["text"].lower().split()) for r in items if r["text"]]
+    norms = [B.norm(r["text"]) for r in items if r["text"]]
     assert len(set(norms)) == len(norms), "duplicate texts"
+    assert not set(norms) & B.v1_texts(), "items shared with the v1 in-domain set"
+
+
+def test_readme_counts_are_current(items):
+    readme = (CV / "README.md").read_text(encoding="utf-8")
+    assert B.stats(items, _read(CV / "labels_a.csv")) in readme, "rerun: build_customer_voice.py stats"
 
 
 def test_missing_shared_folder_is_a_one_line_error(tmp_path):
