@@ -14,7 +14,8 @@ the shared data folder at use time ($TIERLENS_SHARED_DATA, default ../shared/dat
     python data/scripts/build_customer_voice.py assemble --candidates /tmp/cv_candidates.csv \\
         --exclude /tmp/cv_exclude.txt
 
-Training code imports `load_items()` (rows with text resolved) and `split_of()`.
+Training code imports `load_labelled()` (rows with text resolved and a label), `load_items()`
+and `split_of()`.
 """
 
 from __future__ import annotations
@@ -256,6 +257,16 @@ def load_items(shared: Path = SHARED, items: Path = CV_DIR / "items.csv") -> lis
             if sha(r["text"]) != r["text_sha1"]:
                 raise ResolveError(f"{r['ref']}: text differs from the one labelled ({r['item_id']})")
     return rows
+
+
+def load_labelled(labels: Path = CV_DIR / "labels_a.csv", shared: Path = SHARED) -> list[dict]:
+    """load_items() plus a `label` from a labels file (labels_a.csv now; gold.csv once it exists)."""
+    by_id = {r["item_id"]: r["label"] for r in _read(labels)}
+    rows = load_items(shared)
+    missing = [r["item_id"] for r in rows if r["item_id"] not in by_id]
+    if missing:
+        raise ResolveError(f"{labels}: no label for {len(missing)} items (first {missing[0]})")
+    return [{**r, "label": by_id[r["item_id"]]} for r in rows]
 
 
 def stats(items: list[dict], labels: list[dict]) -> str:

@@ -114,7 +114,9 @@ def test_missing_shared_folder_is_a_one_line_error(tmp_path):
 @pytest.mark.skipif(not (B.SHARED / "satisfaction" / "uss").exists(),
                     reason="shared public data folder not present")
 def test_references_resolve_and_their_text_is_not_in_the_repo(items):
-    resolved = {r["item_id"]: r["text"] for r in B.load_items()}  # checks text_sha1 too
+    labelled = B.load_labelled()  # resolves every reference and checks its text_sha1
+    assert len(labelled) == len(items) and all(r["text"] and r["label"] for r in labelled)
+    resolved = {r["item_id"]: r["text"] for r in labelled}
     secret = [resolved[r["item_id"]] for r in items if not r["source"].startswith(B.COMMITTABLE)]
     committed = "\n".join(p.read_text(encoding="utf-8") for p in CV.rglob("*.csv"))
     leaked = [t for t in secret if len(t) > 25 and t in committed]
