@@ -243,8 +243,10 @@ def resolve(ref: str, shared: Path, cache: dict) -> str:
         if not path.exists():
             raise ResolveError(f"{path}: missing (set TIERLENS_SHARED_DATA to the shared data folder)")
         cache[rel] = path.read_text(encoding="utf-8", errors="replace").split("\n")
-    parts = cache[rel][int(line) - 1].split("\t")
-    return (parts[1] if rel.startswith("satisfaction/") else parts[0]).strip()
+    text = cache[rel][int(line) - 1]
+    if rel.startswith("satisfaction/"):  # USS: ROLE \t text \t action \t ratings
+        text = text.split("\t")[1]
+    return text.strip()
 
 
 def load_items(shared: Path = SHARED, items: Path = CV_DIR / "items.csv") -> list[dict]:
