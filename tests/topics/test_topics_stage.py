@@ -113,7 +113,7 @@ def test_topics_page_on_the_published_snapshot(warehouse, monkeypatch):
     from tierlens.dashboard import auth
     from tierlens.settings import get_settings
 
-    db, env, root = warehouse
+    db, env, _ = warehouse
     page = Path(__file__).resolve().parents[2] / "dashboards" / "pages" / "topics.py"
     for key in ("TIERLENS_SERVING_DIR", "TIERLENS_DATA_DIR"):
         monkeypatch.setenv(key, env[key])
