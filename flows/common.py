@@ -35,11 +35,12 @@ PURE = {"cache_policy": NO_CACHE, "persist_result": False}
 
 
 def resolve_settings(params: WarehouseParams, **extra: Any) -> Settings:
-    """The process settings, with the paths the parameters override."""
-    update = {k: v for k, v in {"warehouse": params.warehouse,
-                                "serving_dir": params.serving_dir, **extra}.items()
+    """The process settings for the parameters' warehouse (serving dir and review store
+    derived next to it unless set; see Settings.for_warehouse), with the paths the
+    parameters override."""
+    update = {k: v for k, v in {"serving_dir": params.serving_dir, **extra}.items()
               if v is not None}
-    return get_settings().model_copy(update=update)
+    return get_settings().for_warehouse(params.warehouse).model_copy(update=update)
 
 
 def logger():
@@ -130,8 +131,9 @@ def derive_outcomes(con: duckdb.DuckDBPyConnection, settings: Settings,
 
 
 @task(name="publish-snapshot", **IO)
-def publish_snapshot(con: duckdb.DuckDBPyConnection, serving_dir: Path) -> str:
-    return jobs.publish_snapshot(con, serving_dir)
+def publish_snapshot(con: duckdb.DuckDBPyConnection, serving_dir: Path,
+                     reviews_path: Path) -> str:
+    return jobs.publish_snapshot(con, serving_dir, reviews_path)
 
 
 @task(name="check-alerts", **IO)
@@ -200,7 +202,7 @@ def finish(con: duckdb.DuckDBPyConnection, run_id: str, settings: Settings,
     partial = counts.extra.get("partial")
     ledger.finish_run(con, run_id, "partial" if partial else "succeeded", counts, partial)
     if params.publish:
-        snap = publish_snapshot(con, settings.serving_dir)
+        snap = publish_snapshot(con, settings.serving_dir, settings.review_store)
         logger().info("published %s", snap)
 
 

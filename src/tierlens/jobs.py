@@ -34,8 +34,8 @@ SCORE_CHUNK = 5_000  # conversations per scoring transaction (and per Dask task)
 
 def ingest(paths: list[Path], db: Path | None = None, settings: Settings | None = None,
            run_id: str | None = None) -> IngestReport:
-    settings = settings or get_settings()
-    con = connect(db or settings.warehouse)
+    settings = (settings or get_settings()).for_warehouse(db)
+    con = connect(settings.warehouse)
     try:
         return ingest_paths(con, paths, settings, run_id=run_id)
     finally:
@@ -69,14 +69,19 @@ def _heads() -> dict[str, Any]:
 def select_for_scoring(con: duckdb.DuckDBPyConnection, version: str,
                        since: date | datetime | None = None,
                        only_unscored: bool = True) -> list[str]:
-    """Conversation ids to score, sorted: those without scores under ``version`` (or all
-    selected by ``since`` when ``only_unscored`` is false)."""
+    """Conversation ids to score, sorted: those whose last applied model version is not
+    ``version`` (or all selected by ``since`` when ``only_unscored`` is false)."""
     where = ["1=1"]
     params: list[Any] = []
     if only_unscored:
-        where.append("NOT EXISTS (SELECT 1 FROM model_conversation_scores m WHERE "
-                     "m.conversation_id = c.conversation_id AND m.model_version = ?)")
-        params.append(version)
+        # applied_versions says what the views show; a conversation scored before it existed
+        # counts as applied when it has scores under ``version``
+        where.append("coalesce((SELECT a.version FROM applied_versions a WHERE "
+                     "a.conversation_id = c.conversation_id AND a.component = 'model'), "
+                     "(SELECT m.model_version FROM model_conversation_scores m WHERE "
+                     "m.conversation_id = c.conversation_id AND m.model_version = ?)) "
+                     "IS DISTINCT FROM ?")
+        params += [version, version]
     if since is not None:
         where.append("c.started_at >= ?")
         params.append(since)
@@ -145,6 +150,8 @@ def write_model_scores(con: duckdb.DuckDBPyConnection, ids: list[str], version: 
                             "IN (SELECT conversation_id FROM _chunk)", [version])
             append(con, "turn_scores", turn_scores)
             append(con, "model_conversation_scores", conversation_scores)
+            con.execute("INSERT OR REPLACE INTO applied_versions SELECT conversation_id, "
+                        "'model', ?, now() FROM _chunk", [version])
     finally:
         con.unregister("_chunk")
 
@@ -176,13 +183,19 @@ def set_model_version(con: duckdb.DuckDBPyConnection, version: str) -> None:
 
 def apply_compliance(con: duckdb.DuckDBPyConnection, settings: Settings,
                      rules: Path | None = None, since=None, rescore: bool = False) -> dict:
-    """Apply the rulebook (one transaction) and make its version current."""
+    """Apply the rulebook (one transaction) and make its version current.
+
+    Which rulebook: ``rules``, else the setting ``rulebook_path``, else the warehouse's
+    current rulebook (the one last chosen, stored in the warehouse), else the bundled one.
+    """
     from tierlens.score.encoder import get_encoder
     from tierlens.score.rules import load_rulebook
     from tierlens.score.turns import encode_turns
-    from tierlens.store.compliance import apply_rulebook
+    from tierlens.store.compliance import apply_rulebook, current_rulebook
 
-    rulebook = load_rulebook(rules or settings.rulebook_path)
+    explicit = rules or settings.rulebook_path
+    rulebook = (load_rulebook(explicit) if explicit is not None
+                else current_rulebook(con) or load_rulebook(None))
     enc = get_encoder(settings.precision)
     result = apply_rulebook(
         con, rulebook, since=since, only_unscored=not rescore,
@@ -199,11 +212,13 @@ def derive(con: duckdb.DuckDBPyConnection, settings: Settings, model_version: st
     return derive_outcomes(con, model_version, settings)
 
 
-def publish_snapshot(con: duckdb.DuckDBPyConnection, serving_dir: Path) -> str:
-    """Atomically swap in a fresh serving snapshot; returns its path."""
+def publish_snapshot(con: duckdb.DuckDBPyConnection, serving_dir: Path,
+                     reviews_path: Path | None = None) -> str:
+    """Mirror the review store ``reviews_path`` (default: the settings') and atomically swap
+    in a fresh serving snapshot under ``serving_dir``; returns its path."""
     from tierlens.store.publish import publish
 
-    return str(publish(con, serving_dir))
+    return str(publish(con, serving_dir, reviews_path))
 
 
 def score(db: Path | None = None, settings: Settings | None = None, rules: Path | None = None,
@@ -215,14 +230,15 @@ def score(db: Path | None = None, settings: Settings | None = None, rules: Path 
     rulebook versions. ``rescore`` re-applies them to everything selected by ``since``
     (as the same versions: rows are replaced, other versions untouched).
     """
-    settings = settings or get_settings()
-    con = connect(db or settings.warehouse)
+    settings = (settings or get_settings()).for_warehouse(db)
+    con = connect(settings.warehouse)
     try:
         models = score_models(con, settings, since=since, only_unscored=not rescore,
                               batch_size=batch_size)
         compliance = apply_compliance(con, settings, rules, since=since, rescore=rescore)
         derived = derive(con, settings, models["model_version"])
-        snapshot = publish_snapshot(con, publish_to or settings.serving_dir)
+        snapshot = publish_snapshot(con, publish_to or settings.serving_dir,
+                                    settings.review_store)
     finally:
         con.close()
     return {"models": models, "compliance": compliance, "derived": derived,

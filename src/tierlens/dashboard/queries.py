@@ -69,9 +69,9 @@ _FLOW_TABLES = ("flow_runs", "alerts")
 def scored(con: duckdb.DuckDBPyConnection) -> bool:
     """True when ``conversation_scores`` exists and holds scored rows.
 
-    The pipeline publishes the view over every conversation even before scoring; its
-    ``model_version`` / ``rulebook_version`` come from ``current_versions`` and are the same
-    on every row, NULL until something was scored. So one row tells.
+    The pipeline publishes the view over every conversation even before scoring; each row's
+    ``model_version`` / ``rulebook_version`` is the version last applied to it (NULL until
+    something was scored). One row with a version tells.
     """
     if not has(con, "conversation_scores"):
         return False
@@ -79,8 +79,9 @@ def scored(con: duckdb.DuckDBPyConnection) -> bool:
     probe = [c for c in ("model_version", "rulebook_version") if c in cols]
     if not probe:
         return False
-    row = con.execute(f"SELECT {', '.join(probe)} FROM conversation_scores LIMIT 1").fetchone()
-    return row is not None and any(v is not None for v in row)
+    where = " OR ".join(f"{c} IS NOT NULL" for c in probe)  # column names from the catalogue
+    return con.execute(f"SELECT 1 FROM conversation_scores WHERE {where} LIMIT 1"
+                       ).fetchone() is not None
 
 
 def columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

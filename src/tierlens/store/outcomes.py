@@ -27,7 +27,7 @@ from tierlens.metrics.derive import OUTCOME_COLUMNS, derive
 from tierlens.metrics.scorecard import CRITERIA, agreement, load_scorecard
 from tierlens.schema import CONVERSATION_SCHEMA, TURN_SCHEMA
 from tierlens.settings import Settings, get_settings
-from tierlens.store.db import transaction
+from tierlens.store.db import sql_file, transaction
 from tierlens.store.writes import append
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -51,20 +51,29 @@ def _utc(df: pl.DataFrame, cols: tuple[str, ...]) -> pl.DataFrame:
 
 def read_inputs(con: duckdb.DuckDBPyConnection, model_version: str,
                 rulebook_version: str | None) -> dict[str, pl.DataFrame]:
-    """The frames :func:`derive` needs, read from the warehouse."""
+    """The frames :func:`derive` needs, read from the warehouse.
+
+    Scores are each conversation's latest: those of the model and rulebook version last
+    applied to it (``applied_versions``), else of ``model_version`` / ``rulebook_version``.
+    """
     conv = _utc(_frame(con, f"SELECT {', '.join(CONVERSATION_SCHEMA)} FROM core_conversations"),
                 ("started_at", "ended_at"))
     turns = _utc(_frame(con, f"SELECT {', '.join(TURN_SCHEMA)} FROM core_turns"), ("ts",))
-    cscores = _frame(con, """SELECT conversation_id, intent, resolution, csat_predicted,
-                                    sentiment_start
-                             FROM model_conversation_scores WHERE model_version = ?""",
-                     [model_version])
-    tscores = _frame(con, """SELECT conversation_id, turn_index, sentiment_label, bot_outcome
-                             FROM turn_scores WHERE model_version = ?""", [model_version])
-    comp = _frame(con, """SELECT conversation_id, risk_score, red_flag FROM compliance_scores
-                          WHERE rulebook_version = ?""", [rulebook_version])
-    hits = _frame(con, """SELECT conversation_id, severity FROM compliance_hits
-                          WHERE rulebook_version = ?""", [rulebook_version])
+    latest = sql_file("latest_scores.sql")
+    cscores = _frame(con, latest.format(
+        cols="s.conversation_id, s.intent, s.resolution, s.csat_predicted, s.sentiment_start",
+        table="model_conversation_scores", version="model_version", component="model"),
+        [model_version])
+    tscores = _frame(con, latest.format(
+        cols="s.conversation_id, s.turn_index, s.sentiment_label, s.bot_outcome",
+        table="turn_scores", version="model_version", component="model"), [model_version])
+    comp = _frame(con, latest.format(
+        cols="s.conversation_id, s.risk_score, s.red_flag, s.rulebook_version",
+        table="compliance_scores", version="rulebook_version", component="rulebook"),
+        [rulebook_version])
+    hits = _frame(con, latest.format(
+        cols="s.conversation_id, s.severity", table="compliance_hits",
+        version="rulebook_version", component="rulebook"), [rulebook_version])
     return {"conversations": conv, "turns": turns, "conversation_scores": cscores,
             "turn_scores": tscores, "compliance_scores": comp, "compliance_hits": hits}
 
@@ -82,14 +91,17 @@ def derive_outcomes(con: duckdb.DuckDBPyConnection, model_version: str,
     card = load_scorecard(s.scorecard_path)
     d = derive(frames["conversations"], frames["turns"], frames["conversation_scores"],
                frames["turn_scores"] if not frames["turn_scores"].is_empty() else None,
-               frames["compliance_scores"] if not frames["compliance_scores"].is_empty()
-               else None,
+               frames["compliance_scores"].drop("rulebook_version")
+               if not frames["compliance_scores"].is_empty() else None,
                frames["compliance_hits"], scorecard=card, settings=s, as_of=as_of,
                policy=load_routing_policy(s.routing_policy_path))
     now = datetime.now(UTC)
     meta = {"model_version": pl.lit(model_version), "derived_at": pl.lit(now),
             "as_of": pl.lit(d.as_of, pl.Datetime("us", "UTC"))}
-    outcomes = d.outcomes.with_columns(rulebook_version=pl.lit(rulebook, pl.String), **meta)
+    applied = frames["compliance_scores"].select("conversation_id", "rulebook_version")
+    outcomes = (d.outcomes.join(applied, on="conversation_id", how="left")
+                .with_columns(pl.col("rulebook_version").fill_null(pl.lit(rulebook, pl.String)),
+                              **meta))
     kpis = d.kpis.with_columns(**meta)
     crit = d.qa_criteria.with_columns(model_version=pl.lit(model_version),
                                       scorecard_version=pl.lit(card.version))

@@ -35,7 +35,7 @@ def publish(con: duckdb.DuckDBPyConnection, serving_dir: Path,
     from tierlens.settings import get_settings
     from tierlens.store.reviews_sync import mirror_reviews
 
-    mirror_reviews(con, reviews_path or get_settings().data_dir / "reviews" / "reviews.sqlite")
+    mirror_reviews(con, reviews_path or get_settings().review_store)
     serving_dir = Path(serving_dir)
     serving_dir.mkdir(parents=True, exist_ok=True)
     tmp = serving_dir / f".tmp-{uuid.uuid4().hex[:8]}.duckdb"
