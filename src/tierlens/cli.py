@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from tierlens.cli_intents import intents_app
 from tierlens.errors import TierlensError
 from tierlens.settings import get_settings
 
@@ -126,18 +127,19 @@ def simulate(conversations: Annotated[int, typer.Option(min=1)] = 3000,
 
 @app.command("train-intents")
 def train_intents(file: Annotated[Path, typer.Argument(help="CSV with columns text,intent.")],
-                  out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
+                  name: Annotated[str | None, typer.Option(
+                      help="Taxonomy name (default: the CSV's file name).")] = None,
+                  out: Annotated[Path | None, typer.Option(
+                      help="Also write the head's files to this folder.")] = None,
                   corrections: Annotated[bool, typer.Option(
                       help="Fold in reviewers' intent corrections from the review store.")]
                   = True,
                   db: DbOpt = None) -> None:
-    """Train your own intent taxonomy from a CSV of examples (minutes on a CPU)."""
-    from tierlens.dashboard.reviews import default_path, export_corrections
-    from tierlens.score.train_intents import train_intents as train
+    """Train your own intent taxonomy from a CSV of examples (minutes on a CPU), store it in
+    the warehouse and make it the active one there (see `tierlens intents`)."""
+    from tierlens.cli_intents import train
 
-    fixes = export_corrections(default_path(), "intent") if corrections else None
-    report = train(file, out, corrections=fixes)
-    typer.echo(json.dumps(report, indent=2, default=str))
+    train(file, name, out, corrections, db)
 
 
 @app.command("export-corrections")
@@ -147,10 +149,10 @@ def export_corrections_cmd(
         out: Annotated[Path, typer.Option(help="CSV to write (columns text,label).")],
         db: DbOpt = None) -> None:
     """Write reviewers' label corrections as labelled examples (the latest per turn wins)."""
-    from tierlens.dashboard.reviews import ReviewError, default_path, export_corrections
+    from tierlens.dashboard.reviews import ReviewError, export_corrections
 
     try:
-        frame = export_corrections(default_path(), label_type)
+        frame = export_corrections(get_settings().for_warehouse(db).review_store, label_type)
     except ReviewError as exc:
         _fail(str(exc))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -161,7 +163,9 @@ def export_corrections_cmd(
 @app.command()
 def dashboard(port: Annotated[int | None, typer.Option(help="Port (default: settings).")] = None,
               db: DbOpt = None) -> None:
-    """Serve the dashboard (reads the published snapshot, never the warehouse)."""
+    """Serve the dashboard (reads the published snapshot, never the warehouse). With --db:
+    that warehouse's snapshot and review store."""
+    import os
     import subprocess
 
     from tierlens.settings import REPO_DIR
@@ -173,8 +177,13 @@ def dashboard(port: Annotated[int | None, typer.Option(help="Port (default: sett
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.headless", "true",
            "--server.port", str(port or settings.dashboard_port),
            "--browser.gatherUsageStats", "false"]
+    env = dict(os.environ)  # the dashboard process reads its settings from the environment
+    if db is not None:
+        own = settings.for_warehouse(db)
+        env.update(TIERLENS_SERVING_DIR=str(own.serving_dir),
+                   TIERLENS_REVIEWS_PATH=str(own.review_store))
     typer.echo(f"serving the dashboard on http://localhost:{port or settings.dashboard_port}")
-    raise typer.Exit(subprocess.call(cmd))
+    raise typer.Exit(subprocess.call(cmd, env=env))
 
 
 @app.command()
@@ -222,18 +231,21 @@ def demo(db: DbOpt = None,
         dashboard(port, db)
 
 
+app.add_typer(intents_app, name="intents")
+
 audit_app = typer.Typer(no_args_is_help=True, help="The review store's tamper-evident audit log.")
 app.add_typer(audit_app, name="audit")
 
 
 @audit_app.command("verify")
 def audit_verify(store: Annotated[Path | None, typer.Option(
-                     help="Review store (default: data_dir/reviews/reviews.sqlite).")] = None,
+                     help="Review store (default: the warehouse's, see docs/settings.md).")]
+                 = None,
                  db: DbOpt = None) -> None:
     """Verify the audit log's hash chain; exits non-zero at the first tampered row."""
-    from tierlens.dashboard.reviews import default_path, verify_audit_log
+    from tierlens.dashboard.reviews import verify_audit_log
 
-    path = store or default_path(get_settings())
+    path = store or get_settings().for_warehouse(db).review_store
     if not path.exists():
         _fail(f"{path}: no review store yet (nothing has been reviewed)")
     ok, bad = verify_audit_log(path)

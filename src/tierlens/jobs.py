@@ -26,6 +26,7 @@ import duckdb
 import polars as pl
 
 from tierlens.ingest.pipeline import IngestReport, ingest_paths
+from tierlens.score.heads import Head
 from tierlens.settings import Settings, get_settings
 from tierlens.store.db import connect
 
@@ -47,23 +48,32 @@ def _set_version(con: duckdb.DuckDBPyConnection, component: str, version: str) -
                 [component, version])
 
 
-def current_model_version(precision: str | None = None) -> str:
-    """The model_version the current encoder and heads produce (loads them once per process)."""
+def current_model_version(precision: str | None = None, intent: Head | None = None) -> str:
+    """The model_version the current encoder and heads produce, with ``intent`` (a
+    warehouse's own taxonomy, :func:`intent_head`) in place of the default intent head."""
     from tierlens.score.encoder import get_encoder
     from tierlens.score.turns import model_version
 
-    return model_version(get_encoder(precision), _heads())
+    return model_version(get_encoder(precision), _heads(intent))
+
+
+def intent_head(con: duckdb.DuckDBPyConnection) -> Head | None:
+    """The warehouse's active intent taxonomy (None: the bundled default)."""
+    from tierlens.store.intents import active_intent_head
+
+    return active_intent_head(con)
 
 
 _HEADS: dict[str, Any] = {}
 
 
-def _heads() -> dict[str, Any]:
+def _heads(intent: Head | None = None) -> dict[str, Any]:
+    """The five heads (loaded once per process), with ``intent`` as the intent head."""
     from tierlens.score.turns import load_heads
 
     if not _HEADS:
         _HEADS.update(load_heads())
-    return _HEADS
+    return _HEADS if intent is None else {**_HEADS, "intent": intent}
 
 
 def select_for_scoring(con: duckdb.DuckDBPyConnection, version: str,
@@ -109,13 +119,14 @@ def read_turns(con: duckdb.DuckDBPyConnection, ids: list[str]) -> pl.DataFrame:
     return out
 
 
-def compute_model_scores(turns: pl.DataFrame, precision: str | None = None
-                         ) -> tuple[str, pl.DataFrame, pl.DataFrame]:
+def compute_model_scores(turns: pl.DataFrame, precision: str | None = None,
+                         intent: Head | None = None) -> tuple[str, pl.DataFrame, pl.DataFrame]:
     """Pure scoring of one batch: (model_version, turn scores, conversation scores).
 
     Grain: turn scores one row per scored turn; conversation scores one row per conversation.
     Touches no database, so it runs anywhere: in the flow process or on a Dask worker (the
-    encoder and heads are loaded once per process).
+    encoder and heads are loaded once per process; ``intent``, a warehouse's own taxonomy,
+    travels with the call).
     """
     from tierlens.score.conversation import score_conversations
     from tierlens.score.encoder import get_encoder
@@ -127,7 +138,7 @@ def compute_model_scores(turns: pl.DataFrame, precision: str | None = None
     )
 
     enc = get_encoder(precision)
-    heads = _heads()
+    heads = _heads(intent)
     version = model_version(enc, heads)
     keys, emb = encode_turns(turns, enc)
     ts = score_embeddings(keys, emb, heads, version)
@@ -162,12 +173,13 @@ def score_models(con: duckdb.DuckDBPyConnection, settings: Settings, since=None,
     """Model heads over turns and conversations; writes turn_scores and
     model_conversation_scores under the current model_version (delete-then-insert per batch).
     ``progress(done, total)`` is called after each committed batch."""
-    version = current_model_version(settings.precision)
+    intent = intent_head(con)
+    version = current_model_version(settings.precision, intent)
     ids = select_for_scoring(con, version, since, only_unscored)
     batches = chunks(ids, batch_size)
     turns_scored = 0
     for i, batch in enumerate(batches):
-        v, ts, cs = compute_model_scores(read_turns(con, batch), settings.precision)
+        v, ts, cs = compute_model_scores(read_turns(con, batch), settings.precision, intent)
         write_model_scores(con, batch, v, ts, cs)
         turns_scored += ts.height
         if progress is not None:

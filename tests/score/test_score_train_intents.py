@@ -11,7 +11,7 @@ from score_helpers import make_turns
 from tierlens.errors import InputError
 from tierlens.score.encoder import Encoder
 from tierlens.score.heads import load_head
-from tierlens.score.train_intents import merge_corrections, train_intents
+from tierlens.score.train_intents import merge_corrections, read_examples, train_intents
 from tierlens.score.turns import score_turns
 
 EXAMPLES = {
@@ -55,13 +55,29 @@ def test_trains_a_usable_head(encoder: Encoder, tmp_path: Path) -> None:
     (all_rows(), "sentence,label", "missing column"),
     ([(t, "only") for t in EXAMPLES["pay_bill"]], "text,intent", "at least 2 intents"),
     (all_rows()[:7] + all_rows()[7:10], "text,intent", "at least 5 examples"),
-    (all_rows() + [("where is my parcel", "pay_bill")], "text,intent", "more than one intent"),
 ])
 def test_bad_csv_is_an_input_error_naming_the_file(tmp_path: Path, rows, header, match) -> None:
     csv = write_csv(tmp_path / "bad.csv", rows, header)
     with pytest.raises(InputError, match=match) as info:
         train_intents(csv, out_dir=tmp_path)
     assert "bad.csv" in str(info.value)
+
+
+def test_a_text_labelled_two_ways_keeps_its_most_frequent_label(tmp_path: Path) -> None:
+    twice = [("where is my parcel", "pay_bill"), ("where is my parcel", "pay_bill")]
+    csv = write_csv(tmp_path / "clash.csv", all_rows() + twice
+                    + [("closing time today?", "pay_bill")])
+    notes: list[str] = []
+    examples = read_examples(csv, notes)
+    labels = dict(examples.iter_rows())
+    assert labels["where is my parcel"] == "pay_bill"  # 2 votes against 1
+    assert labels["closing time today?"] == "store_hours"  # a tie: the first seen wins
+    assert examples.height == len(all_rows())
+    assert len(notes) == 1 and notes[0].startswith(f"{csv}: 2 text(s)")
+    assert "track_parcel x1" in notes[0] and "pay_bill x2" in notes[0]
+    clean: list[str] = []
+    read_examples(write_csv(tmp_path / "fine.csv", all_rows()), clean)
+    assert clean == []
 
 
 def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
