@@ -134,12 +134,15 @@ def train_intents(file: Annotated[Path, typer.Argument(help="CSV with columns te
                   corrections: Annotated[bool, typer.Option(
                       help="Fold in reviewers' intent corrections from the review store.")]
                   = True,
+                  routing_policy: Annotated[Path | None, typer.Option(
+                      help="Routing policy YAML for these intents (stored with them).")]
+                  = None,
                   db: DbOpt = None) -> None:
     """Train your own intent taxonomy from a CSV of examples (minutes on a CPU), store it in
     the warehouse and make it the active one there (see `tierlens intents`)."""
     from tierlens.cli_intents import train
 
-    train(file, name, out, corrections, db)
+    train(file, name, out, corrections, routing_policy, db)
 
 
 @app.command("export-corrections")

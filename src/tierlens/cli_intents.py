@@ -25,8 +25,10 @@ intents_app = typer.Typer(no_args_is_help=True,
 
 
 def train(file: Path, name: str | None, out: Path | None, corrections: bool,
-          db: Path | None) -> None:
-    """Train from ``file``, store the head in the warehouse ``db`` and make it active."""
+          policy_path: Path | None, db: Path | None) -> None:
+    """Train from ``file``, store the head (and its routing policy) in the warehouse ``db``
+    and make it active."""
+    from tierlens.config import load_routing_policy
     from tierlens.dashboard.reviews import export_corrections
     from tierlens.score.train_intents import train_intents
     from tierlens.store.db import connect
@@ -34,12 +36,13 @@ def train(file: Path, name: str | None, out: Path | None, corrections: bool,
 
     settings = get_settings().for_warehouse(db)
     name = check_name(name or re.sub(r"[^A-Za-z0-9_.-]", "_", Path(file).stem))
+    policy = load_routing_policy(policy_path) if policy_path is not None else None
     fixes = export_corrections(settings.review_store, "intent") if corrections else None
     with tempfile.TemporaryDirectory(prefix="tierlens-intents-") as tmp:
         report = train_intents(file, out or Path(tmp), name=name, corrections=fixes)
         con = connect(settings.warehouse)
         try:
-            save_taxonomy(con, name, Path(report["head_path"]), report)
+            save_taxonomy(con, name, Path(report["head_path"]), report, policy)
         finally:
             con.close()
     if out is None:
@@ -51,7 +54,7 @@ def train(file: Path, name: str | None, out: Path | None, corrections: bool,
     typer.echo(json.dumps(report, indent=2, default=str))
     typer.echo(f"intent taxonomy {name!r} is now active for {settings.warehouse}; the next "
                "`tierlens score` re-scores every conversation with it")
-    _policy_note(_labels(settings.warehouse, name))
+    _policy_note(settings.warehouse, name)
 
 
 @intents_app.command("list")
@@ -89,29 +92,25 @@ def use_cmd(name: Annotated[str, typer.Argument(help="A trained taxonomy, or `de
     typer.echo(f"intent taxonomy {name!r} is now active for {settings.warehouse}; the next "
                "`tierlens score` re-scores every conversation with it")
     if name != "default":
-        _policy_note(_labels(settings.warehouse, name))
+        _policy_note(settings.warehouse, name)
 
 
-def _labels(warehouse: Path, name: str) -> list[str]:
+def _policy_note(warehouse: Path, name: str) -> None:
+    """Say which of taxonomy ``name``'s intents the routing policy in force doesn't name."""
     from tierlens.store.db import connect
-    from tierlens.store.intents import active_intent_head
+    from tierlens.store.intents import active_intent_head, policy_gaps, routing_policy
 
     con = connect(warehouse, read_only=True)
     try:
         head = active_intent_head(con)
+        policy = routing_policy(con, get_settings().routing_policy_path)
     finally:
         con.close()
-    return list(head.labels) if head is not None and head.name == name else []
-
-
-def _policy_note(labels: list[str]) -> None:
-    from tierlens.store.intents import policy_gaps
-
-    settings = get_settings()
-    gaps = policy_gaps(labels, settings.routing_policy_path)
+    labels = list(head.labels) if head is not None and head.name == name else []
+    gaps = policy_gaps(labels, policy)
     if gaps:
         shown = ", ".join(gaps[:8]) + (f" (+{len(gaps) - 8} more)" if len(gaps) > 8 else "")
-        typer.echo(f"note: the routing policy has no entry for {len(gaps)} of its "
-                   f"{len(labels)} intent(s): {shown}; their expected queue and routing "
-                   "accuracy stay unknown until you add them to a routing policy "
-                   "(setting routing_policy_path, docs/settings.md)")
+        typer.echo(f"note: routing policy {policy.version!r} has no entry for {len(gaps)} of "
+                   f"the {len(labels)} intent(s): {shown}; they are expected in its default "
+                   f"queue {policy.default_queue!r}. Give the taxonomy its own policy with "
+                   "`train-intents --routing-policy FILE` (docs/settings.md)")

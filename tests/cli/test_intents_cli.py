@@ -11,6 +11,7 @@ import duckdb
 from tests.cli.conftest import EXPECTED_INTENT, INTENTS_CSV, conversations_file
 
 CUSTOM = {"weather", "restaurant_reservation", "alarm", "recipe"}
+ROUTING = INTENTS_CSV.with_name("clinc_style_routing.yaml")
 
 
 def _customer_intents(db: Path) -> dict[str, str]:
@@ -27,8 +28,11 @@ def _report(output: str) -> dict:
 
 
 def test_trained_taxonomy_is_used_by_run_and_switched_back(cli, tmp_path: Path) -> None:
+    from tierlens.settings import get_settings
+
     db = tmp_path / "w.duckdb"
-    trained = cli("train-intents", INTENTS_CSV, "--name", "clinc_style", "--db", db)
+    trained = cli("train-intents", INTENTS_CSV, "--name", "clinc_style", "--routing-policy",
+                  ROUTING, "--db", db)
     # the text labelled twice as weather and once as alarm: a warning, not a stop
     assert "warning:" in trained.output and "is it going to rain tomorrow" in trained.output
     report = _report(trained.output)
@@ -46,6 +50,17 @@ def test_trained_taxonomy_is_used_by_run_and_switched_back(cli, tmp_path: Path) 
                                           ).fetchall()}
     con.close()
     assert len(versions) == 1 and "|clinc_style@" in versions.pop()
+    # the taxonomy's own routing policy: derive used it, the snapshot carries it
+    snapshot = get_settings().for_warehouse(db).serving_dir / "serving.duckdb"
+    snap = duckdb.connect(str(snapshot), read_only=True)
+    assert dict(snap.execute("SELECT intent, expected_queue FROM routing_policy").fetchall()
+                ) == {"weather": "bot", "alarm": "bot", "recipe": "bot",
+                      "restaurant_reservation": "concierge"}
+    # r-1 (a reservation) first landed in the bot queue: a misroute under this policy
+    assert got["r-1"] == "restaurant_reservation"
+    assert snap.execute("SELECT routed_correctly FROM conversation_scores WHERE "
+                        "conversation_id = 'r-1'").fetchone() == (False,)
+    snap.close()
 
     used = cli("intents", "use", "default", "--db", db)
     assert "'default' is now active" in used.output
@@ -53,6 +68,10 @@ def test_trained_taxonomy_is_used_by_run_and_switched_back(cli, tmp_path: Path) 
     cli("score", "--db", db)
     back = _customer_intents(db)
     assert back.keys() == got.keys() and not set(back.values()) & CUSTOM, back
+    con = duckdb.connect(str(db), read_only=True)  # and the bundled policy is back
+    assert "restaurant_reservation" not in {r[0] for r in con.execute(
+        "SELECT intent FROM routing_policy").fetchall()}
+    con.close()
 
     cli("intents", "use", "clinc_style", "--db", db)
     cli("score", "--db", db)  # its scores are back (re-scored, same head version)

@@ -443,9 +443,15 @@ def with_dispositions(queue: pl.DataFrame, latest: pl.DataFrame) -> pl.DataFrame
 
 # --- routing & escalation ------------------------------------------------------------------
 
-def _policy(policy: pl.DataFrame | None) -> pl.DataFrame:
+def _policy(con: duckdb.DuckDBPyConnection, policy: pl.DataFrame | None) -> pl.DataFrame:
+    """``policy``, else the routing policy the pipeline derived with (published table
+    ``routing_policy``: the warehouse taxonomy's own when it has one), else the settings'."""
     if policy is not None:
         return policy
+    if has(con, "routing_policy") and con.execute(
+            "SELECT count(*) FROM routing_policy").fetchone()[0]:  # type: ignore[index]
+        return _df(con, "SELECT intent, expected_queue, intent_tier, expected_handoff_queue "
+                        "FROM routing_policy ORDER BY intent").cast({"intent_tier": pl.Int8})
     from tierlens.config import load_routing_policy
     from tierlens.metrics.routing import policy_frame
     from tierlens.settings import get_settings
@@ -464,7 +470,7 @@ def misroute_matrix(con: duckdb.DuckDBPyConnection,
             "SELECT count(*) FROM misroute_matrix").fetchone()[0]:  # type: ignore[index]
         return _df(con, "SELECT * FROM misroute_matrix ORDER BY n DESC")
     _need(con, "conversations")
-    con.register("policy_frame", _policy(policy).to_arrow())
+    con.register("policy_frame", _policy(con, policy).to_arrow())
     return _df(con, """
         SELECT coalesce(p.expected_queue, 'bot') AS expected_queue, c.first_queue AS actual_queue,
                count(*) AS n, bool_and(coalesce(p.expected_queue, 'bot') = c.first_queue) AS correct
@@ -505,7 +511,7 @@ def tier_adherence(con: duckdb.DuckDBPyConnection,
                    policy: pl.DataFrame | None = None) -> pl.DataFrame:
     """should_have_escalated / needless_escalation counts. Grain: one row per (kind, intent)."""
     _need(con, "conversations")
-    con.register("policy_frame", _policy(policy).to_arrow())
+    con.register("policy_frame", _policy(con, policy).to_arrow())
     return _df(con, """
         SELECT CASE WHEN p.intent_tier = 2 THEN 'should_have_escalated'
                     ELSE 'needless_escalation' END AS kind, c.intent, count(*) AS n

@@ -5,7 +5,9 @@ warehouse, in ``intent_taxonomies`` (one row per name), so it travels with the w
 never lands in the checkout's ``models/``. ``warehouse_choices`` holds which one is active
 (``intent_taxonomy``; NULL or no row: the bundled 97-intent default). Scoring reads the
 active head from here (:func:`active_intent_head`), so ``score``, ``run``, ``rescore`` and the
-flows all use it; its head version enters ``model_version``, so switching re-scores.
+flows all use it; its head version enters ``model_version``, so switching re-scores. A
+taxonomy may carry its own routing policy (:func:`routing_policy`), which derive uses and
+publishes (table ``routing_policy``) for the dashboard.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from tierlens.config import RoutingPolicy, load_routing_policy
 from tierlens.errors import InputError
 from tierlens.score.heads import Head, head_from_bytes
 
@@ -34,16 +37,18 @@ def check_name(name: str) -> str:
 
 
 def save_taxonomy(con: duckdb.DuckDBPyConnection, name: str, head_json: Path,
-                  report: dict) -> None:
+                  report: dict, policy: RoutingPolicy | None = None) -> None:
     """Store the head written at ``head_json`` (+ its ``.npz``) as taxonomy ``name``
-    (replacing one of that name) and make it the active one."""
+    (replacing one of that name), with its routing ``policy`` if given, and make it the
+    active one."""
     check_name(name)
     jbytes = Path(head_json).read_bytes()
     nbytes = Path(head_json).with_suffix(".npz").read_bytes()
     head = head_from_bytes(name, jbytes, nbytes, str(head_json))
-    con.execute("INSERT OR REPLACE INTO intent_taxonomies VALUES (?, ?, ?, ?, ?, ?, ?)",
+    con.execute("INSERT OR REPLACE INTO intent_taxonomies VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [name, jbytes.decode("utf-8"), nbytes, len(head.labels), report.get("file"),
-                 json.dumps(report, default=str), datetime.now(UTC)])
+                 json.dumps(report, default=str), datetime.now(UTC),
+                 policy.model_dump_json() if policy is not None else None])
     use_taxonomy(con, name)
 
 
@@ -87,10 +92,20 @@ def list_taxonomies(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                            if active is not None else pl.lit(False))
 
 
-def policy_gaps(labels: list[str] | tuple[str, ...], policy_path: Path | None) -> list[str]:
-    """The taxonomy's intents the routing policy has no entry for (their routing and
-    expected queue stay unknown until the policy names them)."""
-    from tierlens.config import load_routing_policy
+def routing_policy(con: duckdb.DuckDBPyConnection, policy_path: Path | None) -> RoutingPolicy:
+    """The routing policy for this warehouse: ``policy_path`` (the setting
+    ``routing_policy_path``) when set, else the active taxonomy's own policy
+    (``train-intents --routing-policy``), else the bundled one."""
+    if policy_path is None:
+        name = active_name(con)
+        row = con.execute("SELECT routing_policy_json FROM intent_taxonomies WHERE name = ?",
+                          [name]).fetchone() if name is not None else None
+        if row is not None and row[0] is not None:
+            return RoutingPolicy.model_validate_json(row[0])
+    return load_routing_policy(policy_path)
 
-    known = load_routing_policy(policy_path).intents
-    return sorted(lab for lab in labels if lab not in known)
+
+def policy_gaps(labels: list[str] | tuple[str, ...], policy: RoutingPolicy) -> list[str]:
+    """The taxonomy's intents ``policy`` has no entry for (they are expected in its
+    ``default_queue``)."""
+    return sorted(lab for lab in labels if lab not in policy.intents)

@@ -21,13 +21,14 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from tierlens.config import load_routing_policy
+from tierlens.metrics.routing import policy_frame
 from tierlens.errors import InputError, StoreError
 from tierlens.metrics.derive import OUTCOME_COLUMNS, derive
 from tierlens.metrics.scorecard import CRITERIA, agreement, load_scorecard
 from tierlens.schema import CONVERSATION_SCHEMA, TURN_SCHEMA
 from tierlens.settings import Settings, get_settings
 from tierlens.store.db import sql_file, transaction
+from tierlens.store.intents import routing_policy
 from tierlens.store.writes import append
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -89,12 +90,13 @@ def derive_outcomes(con: duckdb.DuckDBPyConnection, model_version: str,
     if frames["conversations"].is_empty():
         raise StoreError("no conversations in the warehouse; run `tierlens ingest` first")
     card = load_scorecard(s.scorecard_path)
+    policy = routing_policy(con, s.routing_policy_path)
     d = derive(frames["conversations"], frames["turns"], frames["conversation_scores"],
                frames["turn_scores"] if not frames["turn_scores"].is_empty() else None,
                frames["compliance_scores"].drop("rulebook_version")
                if not frames["compliance_scores"].is_empty() else None,
                frames["compliance_hits"], scorecard=card, settings=s, as_of=as_of,
-               policy=load_routing_policy(s.routing_policy_path))
+               policy=policy)
     now = datetime.now(UTC)
     meta = {"model_version": pl.lit(model_version), "derived_at": pl.lit(now),
             "as_of": pl.lit(d.as_of, pl.Datetime("us", "UTC"))}
@@ -115,6 +117,8 @@ def derive_outcomes(con: duckdb.DuckDBPyConnection, model_version: str,
         append(con, "kpi_monthly_all", kpis)
         append(con, "qa_criteria_scores", crit)
         append(con, "misroute_matrix", mis)
+        con.execute("DELETE FROM routing_policy")  # the policy this derive used
+        append(con, "routing_policy", policy_frame(policy))
     return {"model_version": model_version, "rulebook_version": rulebook,
             "conversations": outcomes.height, "kpi_rows": kpis.height,
             "months": kpis.get_column("month").n_unique(), "as_of": d.as_of,

@@ -21,7 +21,7 @@ SNAPSHOT_NAME = "serving.duckdb"
 PUBLISHED = ("conversations", "turns", "conversation_scores", "compliance_flags", "kpi_monthly",
              "ingest_runs", "quarantine", "dq_results", "flow_runs", "alerts", "pii_spans",
              "misroute_matrix", "qa_criteria_scores", "current_versions", "reviews",
-             "audit_log", "outcomes")
+             "audit_log", "outcomes", "routing_policy")
 
 
 def snapshot_path(serving_dir: Path) -> Path:

@@ -31,7 +31,17 @@ CREATE TABLE intent_taxonomies (
     n_intents     INTEGER NOT NULL,
     source        VARCHAR,                       -- the training CSV
     report_json   VARCHAR,                       -- held-out accuracy, macro-F1, corrections used
-    trained_at    TIMESTAMPTZ NOT NULL
+    trained_at    TIMESTAMPTZ NOT NULL,
+    routing_policy_json VARCHAR                  -- its routing policy (validated), if given
+);
+
+-- grain: one row per intent of the routing policy the last derive used (published, so the
+-- dashboard shows the policy that matches the warehouse's taxonomy)
+CREATE TABLE routing_policy (
+    intent                  VARCHAR PRIMARY KEY,
+    expected_queue          VARCHAR NOT NULL,
+    intent_tier             TINYINT NOT NULL,
+    expected_handoff_queue  VARCHAR NOT NULL
 );
 
 -- grain: one row per choice a user made for this warehouse (intent_taxonomy: a name)
