@@ -204,13 +204,17 @@ def demo(db: DbOpt = None,
     from tierlens.simulate import DEMO
     from tierlens.simulate import simulate as run_sim
 
+    from tierlens.settings import companion_dir
+
     settings = get_settings()
-    out = settings.data_dir / "demo"
+    own = settings.for_warehouse(db)  # another warehouse: its demo data and inbox next to it
+    home = companion_dir(db) if db is not None and own is not settings else None
+    out = home / "demo" if home else settings.data_dir / "demo"
     n = conversations or DEMO["conversations"]
     if not (out / "conversations.jsonl.gz").exists():
         run_sim(n_conversations=n, months=DEMO["months"], seed=DEMO["seed"], out_dir=out)
         typer.echo(f"simulated {n} demo conversations into {out}")
-    inbox = settings.inbox
+    inbox = home / "inbox" if home else settings.inbox
     inbox.mkdir(parents=True, exist_ok=True)
     dropped = inbox / "demo-conversations.jsonl.gz"
     if not dropped.exists():

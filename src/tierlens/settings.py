@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(REPO_DIR / "data" / "cache",
                             description="Embedding cache and exported runtimes (gitignored); "
                                         "machine-wide, shared by every warehouse.")
+    reports_dir: Path = Field(REPO_DIR / "data" / "reports",
+                              description="Monthly reports (HTML, PDF) of the monthly_report "
+                                          "flow; next to a --db warehouse unless set.")
     reviews_path: Path | None = Field(None, description="The dashboard's review store (SQLite). "
                                       "Default: data_dir/reviews/reviews.sqlite, or next to a "
                                       "--db warehouse.")
@@ -89,8 +92,9 @@ class Settings(BaseSettings):
 
         Without ``db``, or with the settings' own warehouse: unchanged. Otherwise what belongs
         to a warehouse lives next to it, in ``<folder>/<stem>.tierlens/`` (for
-        ``tmp/x.duckdb``: ``tmp/x.tierlens/serving/`` and ``tmp/x.tierlens/reviews.sqlite``),
-        unless ``serving_dir`` or ``reviews_path`` was set explicitly, which then wins.
+        ``tmp/x.duckdb``: ``tmp/x.tierlens/serving/``, ``tmp/x.tierlens/reviews.sqlite`` and
+        ``tmp/x.tierlens/reports/``), unless ``serving_dir``, ``reviews_path`` or
+        ``reports_dir`` was set explicitly, which then wins.
         """
         if db is None or Path(db).resolve() == Path(self.warehouse).resolve():
             return self
@@ -101,11 +105,14 @@ class Settings(BaseSettings):
             update["serving_dir"] = home / "serving"
         if "reviews_path" not in self.model_fields_set:
             update["reviews_path"] = home / "reviews.sqlite"
+        if "reports_dir" not in self.model_fields_set:
+            update["reports_dir"] = home / "reports"
         return self.model_copy(update=update)
 
 
 def companion_dir(warehouse: Path) -> Path:
-    """The folder next to a ``--db`` warehouse that holds its snapshot and review store."""
+    """The folder next to a ``--db`` warehouse that holds its snapshot, review store and
+    reports."""
     warehouse = Path(warehouse)
     return warehouse.parent / f"{warehouse.stem}.tierlens"
 

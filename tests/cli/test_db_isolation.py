@@ -75,9 +75,11 @@ def test_explicit_settings_win_over_the_derived_paths(tmp_path: Path) -> None:
     derived = Settings().for_warehouse(tmp_path / "x.duckdb")
     assert (derived.serving_dir, derived.review_store) == (
         tmp_path / "x.tierlens" / "serving", tmp_path / "x.tierlens" / "reviews.sqlite")
-    explicit = Settings(serving_dir=tmp_path / "s", reviews_path=tmp_path / "r.sqlite")
+    assert derived.reports_dir == tmp_path / "x.tierlens" / "reports"
+    explicit = Settings(serving_dir=tmp_path / "s", reviews_path=tmp_path / "r.sqlite",
+                        reports_dir=tmp_path / "rep")
     mine = explicit.for_warehouse(tmp_path / "x.duckdb")
-    assert (mine.warehouse, mine.serving_dir, mine.review_store) == (
-        tmp_path / "x.duckdb", tmp_path / "s", tmp_path / "r.sqlite")
+    assert (mine.warehouse, mine.serving_dir, mine.review_store, mine.reports_dir) == (
+        tmp_path / "x.duckdb", tmp_path / "s", tmp_path / "r.sqlite", tmp_path / "rep")
     same = Settings()
     assert same.for_warehouse(same.warehouse) is same and same.for_warehouse(None) is same

@@ -13,7 +13,7 @@ from tierlens.score.rules import DEFAULT_RULEBOOK_PATH
 BUNDLED = "2026.11.2"
 
 
-def _new_rulebook(path: Path) -> Path:
+def new_rulebook(path: Path) -> Path:
     text = DEFAULT_RULEBOOK_PATH.read_text(encoding="utf-8")
     assert f'rulebook_version: "{BUNDLED}"' in text
     path.write_text(text.replace(f'rulebook_version: "{BUNDLED}"', 'rulebook_version: "new.1"')
@@ -45,7 +45,7 @@ def test_rescore_since_keeps_earlier_months_and_the_choice_persists(cli, tmp_pat
     cli("run", conversations_file(tmp_path / "in.jsonl"), "--db", db)
     assert {v[0] for v in _by_conversation(db).values()} == {BUNDLED}
 
-    new = _new_rulebook(tmp_path / "new.yaml")
+    new = new_rulebook(tmp_path / "new.yaml")
     cli("rescore", "--rules", new, "--since", "2026-10-01", "--db", db)
     rows = _by_conversation(db)
     assert {c: v[0] for c, v in rows.items()} == {
