@@ -79,18 +79,16 @@ def _heads(intent: Head | None = None) -> dict[str, Any]:
 def select_for_scoring(con: duckdb.DuckDBPyConnection, version: str,
                        since: date | datetime | None = None,
                        only_unscored: bool = True) -> list[str]:
-    """Conversation ids to score, sorted: those whose last applied model version is not
-    ``version`` (or all selected by ``since`` when ``only_unscored`` is false)."""
+    """Conversation ids to score, sorted: those without scores under ``version`` or whose
+    last applied model version is another one (or all selected by ``since`` when
+    ``only_unscored`` is false). A changed re-delivery lost its scores, so it is selected."""
     where = ["1=1"]
     params: list[Any] = []
     if only_unscored:
-        # applied_versions says what the views show; a conversation scored before it existed
-        # counts as applied when it has scores under ``version``
-        where.append("coalesce((SELECT a.version FROM applied_versions a WHERE "
-                     "a.conversation_id = c.conversation_id AND a.component = 'model'), "
-                     "(SELECT m.model_version FROM model_conversation_scores m WHERE "
-                     "m.conversation_id = c.conversation_id AND m.model_version = ?)) "
-                     "IS DISTINCT FROM ?")
+        where.append("(NOT EXISTS (SELECT 1 FROM model_conversation_scores m WHERE "
+                     "m.conversation_id = c.conversation_id AND m.model_version = ?) "
+                     "OR EXISTS (SELECT 1 FROM applied_versions a WHERE a.conversation_id = "
+                     "c.conversation_id AND a.component = 'model' AND a.version <> ?))")
         params += [version, version]
     if since is not None:
         where.append("c.started_at >= ?")
@@ -238,9 +236,12 @@ def score(db: Path | None = None, settings: Settings | None = None, rules: Path 
           batch_size: int = SCORE_CHUNK) -> dict:
     """Score (models + compliance), derive outcomes and KPIs, and publish the snapshot.
 
-    Incremental by default: only conversations without scores under the current model and
-    rulebook versions. ``rescore`` re-applies them to everything selected by ``since``
-    (as the same versions: rows are replaced, other versions untouched).
+    Incremental by default: the model heads score conversations whose last applied model
+    version isn't the current one; the warehouse's current rulebook (see
+    :func:`apply_compliance`) is applied to conversations no rulebook was applied to yet.
+    ``rescore`` re-applies both to everything selected by ``since`` (as the same versions:
+    rows are replaced, other versions untouched). Paths follow ``db``
+    (:meth:`Settings.for_warehouse`).
     """
     settings = (settings or get_settings()).for_warehouse(db)
     con = connect(settings.warehouse)

@@ -75,3 +75,22 @@ def get_snapshot(db: Path) -> Path:
     from tierlens.settings import get_settings
 
     return get_settings().for_warehouse(db).serving_dir / "serving.duckdb"
+
+
+def test_a_changed_redelivery_is_scored_again_under_the_current_rulebook(cli, tmp_path: Path) -> None:
+    from tests.cli.conftest import CUSTOMER_SAYS
+
+    db = tmp_path / "w.duckdb"
+    cli("run", conversations_file(tmp_path / "in.jsonl"), "--db", db)
+    cli("rescore", "--rules", new_rulebook(tmp_path / "new.yaml"), "--since", "2026-10-01",
+        "--db", db)
+    changed = [("w-1", CUSTOMER_SAYS[0][1], "my card was charged twice, refund me"),
+               ("a-1", CUSTOMER_SAYS[2][1], "cancel my alarm subscription now")]
+    cli("run", conversations_file(tmp_path / "changed.jsonl", changed), "--db", db)
+    rows = _by_conversation(db)
+    # ingest cleared their results; as new content they get the current rulebook and model
+    assert rows["w-1"][0] == "new.1" and rows["a-1"][0] == "new.1"
+    assert rows["r-1"][0] == BUNDLED  # untouched September keeps its own
+    assert all(v[1] is not None for v in rows.values()), rows
+    assert _one(db, "SELECT count(*) FROM turns WHERE conversation_id IN ('w-1', 'a-1') AND "
+                    "speaker <> 'system' AND sentiment_label IS NULL") == (0,)

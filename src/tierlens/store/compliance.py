@@ -87,11 +87,13 @@ def _conversation_ids(con: duckdb.DuckDBPyConnection, rulebook_version: str,
     if since is not None:
         sql.append("AND c.started_at >= ?")
         params.append(since)
-    if only_unscored:  # no rulebook applied yet: a later rulebook never rewrites history
+    if only_unscored:
+        # no results under the rulebook last applied to it (none applied yet: this one), so a
+        # later rulebook never rewrites history, and a changed re-delivery is scored again
         sql.append("AND NOT EXISTS (SELECT 1 FROM compliance_scores s WHERE "
-                   "s.conversation_id = c.conversation_id AND s.rulebook_version = ?) "
-                   "AND NOT EXISTS (SELECT 1 FROM applied_versions a WHERE "
-                   "a.conversation_id = c.conversation_id AND a.component = 'rulebook')")
+                   "s.conversation_id = c.conversation_id AND s.rulebook_version = coalesce("
+                   "(SELECT a.version FROM applied_versions a WHERE a.conversation_id = "
+                   "c.conversation_id AND a.component = 'rulebook'), ?))")
         params.append(rulebook_version)
     sql.append("ORDER BY c.conversation_id")
     return [r[0] for r in con.execute(" ".join(sql), params).fetchall()]
