@@ -7,7 +7,6 @@ this module is the only place that turns them into messages.
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -200,11 +199,9 @@ def demo(db: DbOpt = None,
     publish; recorded in the run ledger), then serve the dashboard."""
     import shutil
 
-    from tierlens.settings import REPO_DIR
+    from tierlens.settings import REPO_DIR, companion_dir
     from tierlens.simulate import DEMO
     from tierlens.simulate import simulate as run_sim
-
-    from tierlens.settings import companion_dir
 
     settings = get_settings()
     own = settings.for_warehouse(db)  # another warehouse: its demo data and inbox next to it

@@ -77,8 +77,9 @@ def active_intent_head(con: duckdb.DuckDBPyConnection) -> Head | None:
         return None
     row = con.execute("SELECT head_json, head_npz FROM intent_taxonomies WHERE name = ?",
                       [name]).fetchone()
-    if row is None:  # the choice outlived its taxonomy: fall back loudly in use_taxonomy only
-        return None
+    if row is None:  # can't happen through use_taxonomy (it checks the name)
+        raise InputError(f"the active intent taxonomy {name!r} is not in this warehouse; "
+                         "pick one with `tierlens intents use NAME|default`")
     return head_from_bytes(name, row[0].encode("utf-8"), bytes(row[1]),
                            f"the warehouse's intent_taxonomies ({name})")
 

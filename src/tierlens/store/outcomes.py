@@ -21,9 +21,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from tierlens.metrics.routing import policy_frame
 from tierlens.errors import InputError, StoreError
 from tierlens.metrics.derive import OUTCOME_COLUMNS, derive
+from tierlens.metrics.routing import policy_frame
 from tierlens.metrics.scorecard import CRITERIA, agreement, load_scorecard
 from tierlens.schema import CONVERSATION_SCHEMA, TURN_SCHEMA
 from tierlens.settings import Settings, get_settings
