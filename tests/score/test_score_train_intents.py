@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 from score_helpers import make_turns
 
+from tests.conftest import REPO
 from tierlens.errors import InputError
 from tierlens.score.encoder import Encoder
 from tierlens.score.heads import load_head
@@ -82,13 +83,13 @@ def test_a_text_labelled_two_ways_keeps_its_most_frequent_label(tmp_path: Path) 
 
 def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not found"):
-        train_intents(tmp_path / "nope.csv")
+        train_intents(tmp_path / "nope.csv", tmp_path)
 
 
 def test_empty_rows_are_an_input_error(tmp_path: Path) -> None:
     pl.DataFrame({"text": [""], "intent": [""]}).write_csv(tmp_path / "empty.csv")
     with pytest.raises(InputError, match="no rows"):
-        train_intents(tmp_path / "empty.csv")
+        train_intents(tmp_path / "empty.csv", tmp_path)
 
 
 def test_reviewer_corrections_replace_labels_and_unknown_intents_are_left_out() -> None:
@@ -114,7 +115,8 @@ def test_cli_folds_corrections_from_the_review_store(encoder: Encoder, tmp_path:
     from tierlens.dashboard import reviews
     from tierlens.settings import get_settings
 
-    monkeypatch.setenv("TIERLENS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TIERLENS_DATA_DIR", str(tmp_path))  # no --db: the settings' paths
+    monkeypatch.setenv("TIERLENS_WAREHOUSE", str(tmp_path / "w.duckdb"))
     get_settings.cache_clear()
     try:
         store = reviews.default_path()
@@ -125,6 +127,7 @@ def test_cli_folds_corrections_from_the_review_store(encoder: Encoder, tmp_path:
         out = CliRunner().invoke(app, ["train-intents", str(csv), "--out", str(tmp_path / "h")])
         assert out.exit_code == 0, out.output
         assert '"corrections_used": 1' in out.output
+        assert "intent_custom" not in {p.stem for p in (REPO / "models" / "heads").iterdir()}
         exported = CliRunner().invoke(app, ["export-corrections", "intent", "--out",
                                             str(tmp_path / "c.csv")])
         assert exported.exit_code == 0 and "wrote 1 intent correction" in exported.output

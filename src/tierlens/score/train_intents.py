@@ -23,7 +23,6 @@ import polars as pl
 from tierlens.errors import InputError
 from tierlens.score.encoder import Encoder, get_encoder
 from tierlens.score.heads import clear_cache, save_head
-from tierlens.settings import get_settings
 
 MIN_EXAMPLES = 5
 DEFAULT_NAME = "intent_custom"
@@ -170,15 +169,15 @@ def merge_corrections(df: pl.DataFrame, corrections: pl.DataFrame | None) -> tup
     return merged, use.height, corr.height - use.height
 
 
-def train_intents(csv_path: Path, out_dir: Path | None = None, name: str = DEFAULT_NAME,
+def train_intents(csv_path: Path, out_dir: Path, name: str = DEFAULT_NAME,
                   encoder: Encoder | None = None, hidden: int = 0,
                   corrections: pl.DataFrame | None = None) -> dict:
     """Train an intent head from ``csv_path`` (columns text,intent); returns a report dict.
 
     Holds out ~20% of each intent, reports held-out ``accuracy`` and ``macro_f1``, then
-    refits on all rows and writes ``<out_dir>/<name>.json|.npz`` (default out_dir:
-    ``settings.models_dir / "heads"``). The report's ``head_path`` is what ``score_turns``
-    takes as ``intent_head``. The temperature is fitted on the held-out part.
+    refits on all rows and writes ``<out_dir>/<name>.json|.npz``. The report's
+    ``head_path`` is what ``score_turns`` takes as ``intent_head``. The temperature is fitted
+    on the held-out part.
     """
     from sklearn.metrics import f1_score
 
@@ -212,7 +211,7 @@ def train_intents(csv_path: Path, out_dir: Path | None = None, name: str = DEFAU
               "corrections_used": n_used, "corrections_left_out": n_left_out,
               "warnings": notes}
     final = _fit(x, y, len(labels), hidden)  # refit on everything for the shipped head
-    folder = Path(out_dir) if out_dir is not None else get_settings().models_dir / "heads"
+    folder = Path(out_dir)  # never models/: the CLI keeps taxonomies in the warehouse
     meta = {"task": "customer intent (user taxonomy)", "data": str(csv_path),
             "split": "held-out ~20% per intent by text hash (reported), then refit on all",
             "metrics": {"test": {k: report[k] for k in ("accuracy", "macro_f1", "n_test")}},
