@@ -28,6 +28,7 @@ def _report(output: str) -> dict:
 
 
 def test_trained_taxonomy_is_used_by_run_and_switched_back(cli, tmp_path: Path) -> None:
+    from tierlens.dashboard.queries import tier_adherence
     from tierlens.settings import get_settings
 
     db = tmp_path / "w.duckdb"
@@ -60,6 +61,10 @@ def test_trained_taxonomy_is_used_by_run_and_switched_back(cli, tmp_path: Path) 
     assert got["r-1"] == "restaurant_reservation"
     assert snap.execute("SELECT routed_correctly FROM conversation_scores WHERE "
                         "conversation_id = 'r-1'").fetchone() == (False,)
+    # the dashboard's routing page reads that policy: tier-1 intents handed to a human
+    adherence = tier_adherence(snap)
+    assert set(adherence.get_column("intent")) == {"weather", "alarm", "recipe"}
+    assert set(adherence.get_column("kind")) == {"needless_escalation"}
     snap.close()
 
     used = cli("intents", "use", "default", "--db", db)
