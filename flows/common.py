@@ -35,11 +35,12 @@ PURE = {"cache_policy": NO_CACHE, "persist_result": False}
 
 
 def resolve_settings(params: WarehouseParams, **extra: Any) -> Settings:
-    """The process settings, with the paths the parameters override."""
-    update = {k: v for k, v in {"warehouse": params.warehouse,
-                                "serving_dir": params.serving_dir, **extra}.items()
+    """The process settings for the parameters' warehouse (serving dir and review store
+    derived next to it unless set; see Settings.for_warehouse), with the paths the
+    parameters override."""
+    update = {k: v for k, v in {"serving_dir": params.serving_dir, **extra}.items()
               if v is not None}
-    return get_settings().model_copy(update=update)
+    return get_settings().for_warehouse(params.warehouse).model_copy(update=update)
 
 
 def logger():
@@ -105,16 +106,18 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings,
 
 @task(name="select-for-scoring", **IO)
 def select_for_scoring(con: duckdb.DuckDBPyConnection, precision: str, since: Any,
-                       only_unscored: bool) -> tuple[str, list[str]]:
-    version = jobs.current_model_version(precision)
+                       only_unscored: bool, intent: Any = None) -> tuple[str, list[str]]:
+    version = jobs.current_model_version(precision, intent)
     return version, jobs.select_for_scoring(con, version, since, only_unscored)
 
 
 @task(name="score-batch", **PURE)
-def score_batch(turns: pl.DataFrame, precision: str) -> tuple[str, pl.DataFrame, pl.DataFrame]:
+def score_batch(turns: pl.DataFrame, precision: str, intent: Any = None
+                ) -> tuple[str, pl.DataFrame, pl.DataFrame]:
     """Pure: turn frame -> (model_version, turn scores, conversation scores). Mapped on the
-    task runner: threads of the flow process, or Dask workers."""
-    return jobs.compute_model_scores(turns, precision)
+    task runner: threads of the flow process, or Dask workers. ``intent``: the warehouse's
+    own intent head (None: the default), shipped with the task."""
+    return jobs.compute_model_scores(turns, precision, intent)
 
 
 @task(name="apply-compliance", **IO)
@@ -130,8 +133,9 @@ def derive_outcomes(con: duckdb.DuckDBPyConnection, settings: Settings,
 
 
 @task(name="publish-snapshot", **IO)
-def publish_snapshot(con: duckdb.DuckDBPyConnection, serving_dir: Path) -> str:
-    return jobs.publish_snapshot(con, serving_dir)
+def publish_snapshot(con: duckdb.DuckDBPyConnection, serving_dir: Path,
+                     reviews_path: Path) -> str:
+    return jobs.publish_snapshot(con, serving_dir, reviews_path)
 
 
 @task(name="check-alerts", **IO)
@@ -164,7 +168,8 @@ def score_all(con: duckdb.DuckDBPyConnection, settings: Settings, params: Scorin
               rules: Path | None = None) -> None:
     """Models (mapped over batches), compliance, derive, publish; fills ``counts``."""
     log = logger()
-    version, ids = select_for_scoring(con, settings.precision, since, not rescore)
+    intent = jobs.intent_head(con)  # the warehouse's active taxonomy (None: default)
+    version, ids = select_for_scoring(con, settings.precision, since, not rescore, intent)
     batches = jobs.chunks(ids, params.score_batch_size)
     log.info("scoring %d conversation(s) in %d batch(es) [model %s]", len(ids), len(batches),
              version)
@@ -172,7 +177,7 @@ def score_all(con: duckdb.DuckDBPyConnection, settings: Settings, params: Scorin
     for w in range(0, len(batches), params.max_in_flight):
         group = batches[w:w + params.max_in_flight]
         frames = [jobs.read_turns(con, b) for b in group]
-        futures = score_batch.map(frames, unmapped(settings.precision))
+        futures = score_batch.map(frames, unmapped(settings.precision), unmapped(intent))
         for batch, fut in zip(group, futures, strict=True):
             v, ts, cs = fut.result()
             jobs.write_model_scores(con, batch, v, ts, cs)
@@ -200,7 +205,7 @@ def finish(con: duckdb.DuckDBPyConnection, run_id: str, settings: Settings,
     partial = counts.extra.get("partial")
     ledger.finish_run(con, run_id, "partial" if partial else "succeeded", counts, partial)
     if params.publish:
-        snap = publish_snapshot(con, settings.serving_dir)
+        snap = publish_snapshot(con, settings.serving_dir, settings.review_store)
         logger().info("published %s", snap)
 
 

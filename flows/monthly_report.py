@@ -55,7 +55,7 @@ def monthly_report(params: MonthlyReportParams | None = None) -> dict:
     params = params or MonthlyReportParams()
     settings = resolve_settings(params)
     month = params.month or previous_month(datetime.now(UTC).date())
-    reports_dir = params.reports_dir or settings.data_dir / "reports"
+    reports_dir = params.reports_dir or settings.reports_dir
     with ledgered_run("monthly_report", params, settings) as (con, run_id, counts):
         version = current_model(con)
         if version is None:

@@ -47,10 +47,12 @@ class NightlyParams(WarehouseParams):
 class MonthlyReportParams(WarehouseParams):
     month: str | None = Field(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
                               description="YYYY-MM; default: the month before today (UTC).")
-    reports_dir: Path | None = Field(None, description="Default: <data_dir>/reports.")
+    reports_dir: Path | None = Field(None, description="Default: the settings' reports_dir "
+                                                       "(next to a given warehouse).")
 
 
 class RescoreParams(ScoringParams):
     since: date | None = Field(None, description="Only conversations started on/after this "
                                                  "date (UTC); None: all of history.")
-    rules: Path | None = Field(None, description="Rulebook YAML to apply (default: packaged).")
+    rules: Path | None = Field(None, description="Rulebook YAML to apply (default: the "
+                                                 "warehouse's current rulebook).")

@@ -7,7 +7,6 @@ this module is the only place that turns them into messages.
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tierlens.cli_intents import intents_app
 from tierlens.errors import TierlensError
 from tierlens.settings import get_settings
 
@@ -154,18 +154,22 @@ def simulate(conversations: Annotated[int, typer.Option(min=1)] = 3000,
 
 @app.command("train-intents")
 def train_intents(file: Annotated[Path, typer.Argument(help="CSV with columns text,intent.")],
-                  out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
+                  name: Annotated[str | None, typer.Option(
+                      help="Taxonomy name (default: the CSV's file name).")] = None,
+                  out: Annotated[Path | None, typer.Option(
+                      help="Also write the head's files to this folder.")] = None,
                   corrections: Annotated[bool, typer.Option(
                       help="Fold in reviewers' intent corrections from the review store.")]
                   = True,
+                  routing_policy: Annotated[Path | None, typer.Option(
+                      help="Routing policy YAML for these intents (stored with them).")]
+                  = None,
                   db: DbOpt = None) -> None:
-    """Train your own intent taxonomy from a CSV of examples (minutes on a CPU)."""
-    from tierlens.dashboard.reviews import default_path, export_corrections
-    from tierlens.score.train_intents import train_intents as train
+    """Train your own intent taxonomy from a CSV of examples (minutes on a CPU), store it in
+    the warehouse and make it the active one there (see `tierlens intents`)."""
+    from tierlens.cli_intents import train
 
-    fixes = export_corrections(default_path(), "intent") if corrections else None
-    report = train(file, out, corrections=fixes)
-    typer.echo(json.dumps(report, indent=2, default=str))
+    train(file, name, out, corrections, routing_policy, db)
 
 
 @app.command("export-corrections")
@@ -175,10 +179,10 @@ def export_corrections_cmd(
         out: Annotated[Path, typer.Option(help="CSV to write (columns text,label).")],
         db: DbOpt = None) -> None:
     """Write reviewers' label corrections as labelled examples (the latest per turn wins)."""
-    from tierlens.dashboard.reviews import ReviewError, default_path, export_corrections
+    from tierlens.dashboard.reviews import ReviewError, export_corrections
 
     try:
-        frame = export_corrections(default_path(), label_type)
+        frame = export_corrections(get_settings().for_warehouse(db).review_store, label_type)
     except ReviewError as exc:
         _fail(str(exc))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -192,7 +196,9 @@ def dashboard(port: Annotated[int | None, typer.Option(help="Port (default: sett
                   help="Interface to listen on (default: settings, 127.0.0.1: this machine "
                        "only; put a reverse proxy in front to expose it).")] = None,
               db: DbOpt = None) -> None:
-    """Serve the dashboard (reads the published snapshot, never the warehouse)."""
+    """Serve the dashboard (reads the published snapshot, never the warehouse). With --db:
+    that warehouse's snapshot and review store."""
+    import os
     import subprocess
 
     from tierlens.ports import port_in_use
@@ -211,8 +217,13 @@ def dashboard(port: Annotated[int | None, typer.Option(help="Port (default: sett
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.headless", "true",
            "--server.address", host, "--server.port", str(port),
            "--client.showErrorDetails", "none", "--browser.gatherUsageStats", "false"]
+    env = dict(os.environ)  # the dashboard process reads its settings from the environment
+    if db is not None:
+        own = settings.for_warehouse(db)
+        env.update(TIERLENS_SERVING_DIR=str(own.serving_dir),
+                   TIERLENS_REVIEWS_PATH=str(own.review_store))
     typer.echo(f"serving the dashboard on http://{host}:{port}")
-    raise typer.Exit(subprocess.call(cmd))
+    raise typer.Exit(subprocess.call(cmd, env=env))
 
 
 @app.command()
@@ -226,17 +237,19 @@ def demo(db: DbOpt = None,
     publish; recorded in the run ledger), then serve the dashboard."""
     import shutil
 
-    from tierlens.settings import REPO_DIR
+    from tierlens.settings import REPO_DIR, companion_dir
     from tierlens.simulate import DEMO
     from tierlens.simulate import simulate as run_sim
 
     settings = get_settings()
-    out = settings.data_dir / "demo"
+    own = settings.for_warehouse(db)  # another warehouse: its demo data and inbox next to it
+    home = companion_dir(db) if db is not None and own is not settings else None
+    out = home / "demo" if home else settings.data_dir / "demo"
     n = conversations or DEMO["conversations"]
     if not (out / "conversations.jsonl.gz").exists():
         run_sim(n_conversations=n, months=DEMO["months"], seed=DEMO["seed"], out_dir=out)
         typer.echo(f"simulated {n} demo conversations into {out}")
-    inbox = settings.inbox
+    inbox = home / "inbox" if home else settings.inbox
     inbox.mkdir(parents=True, exist_ok=True)
     dropped = inbox / "demo-conversations.jsonl.gz"
     if not dropped.exists():
@@ -260,6 +273,8 @@ def demo(db: DbOpt = None,
         dashboard(port, None, db)
 
 
+app.add_typer(intents_app, name="intents")
+
 from tierlens.cli_reviews import reviews_app
 
 app.add_typer(reviews_app, name="reviews")
@@ -274,7 +289,8 @@ app.add_typer(audit_app, name="audit")
 
 @audit_app.command("verify")
 def audit_verify(store: Annotated[Path | None, typer.Option(
-                     help="Review store (default: data_dir/reviews/reviews.sqlite).")] = None,
+                     help="Review store (default: the warehouse's, see docs/settings.md).")]
+                 = None,
                  db: DbOpt = None) -> None:
     """Verify the audit log: its keyed hash chain, the event tables against it, and the chain
     heads anchored in the warehouse at each publish. Exits non-zero on the first problem."""
@@ -283,7 +299,7 @@ def audit_verify(store: Annotated[Path | None, typer.Option(
     from tierlens.store.publish import snapshot_path
     from tierlens.store.reviews_sync import anchors
 
-    settings = get_settings()
+    settings = get_settings().for_warehouse(db)
     path = store or default_path(settings)
     if not path.exists():
         if store is not None:  # named explicitly: a wrong path, not "no reviews yet"

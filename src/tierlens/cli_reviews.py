@@ -15,7 +15,7 @@ reviews_app = typer.Typer(no_args_is_help=True,
                           help="Human reviews: import labels, see the verification sample.")
 DbOpt = Annotated[Path | None, typer.Option("--db", help="Warehouse path (default: settings).")]
 StoreOpt = Annotated[Path | None, typer.Option(
-    "--store", help="Review store (default: data_dir/reviews/reviews.sqlite).")]
+    "--store", help="Review store (default: the warehouse's, see docs/settings.md).")]
 
 
 def _fail(message: str) -> None:
@@ -49,10 +49,10 @@ def import_cmd(file: Annotated[Path, typer.Argument(
     from tierlens.dashboard.review_import import import_reviews
     from tierlens.dashboard.reviews import default_path
 
-    settings = get_settings()
+    settings = get_settings().for_warehouse(db)
     target = store or default_path(settings)
     try:
-        counts = import_reviews(file, target, _known_ids(db or settings.warehouse))
+        counts = import_reviews(file, target, _known_ids(settings.warehouse))
     except TierlensError as exc:
         _fail(str(exc))
     parts = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))

@@ -26,6 +26,7 @@ import duckdb
 import polars as pl
 
 from tierlens.ingest.pipeline import IngestReport, ingest_paths
+from tierlens.score.heads import Head
 from tierlens.settings import Settings, get_settings
 from tierlens.store.db import connect
 
@@ -34,8 +35,8 @@ SCORE_CHUNK = 5_000  # conversations per scoring transaction (and per Dask task)
 
 def ingest(paths: list[Path], db: Path | None = None, settings: Settings | None = None,
            run_id: str | None = None) -> IngestReport:
-    settings = settings or get_settings()
-    con = connect(db or settings.warehouse)
+    settings = (settings or get_settings()).for_warehouse(db)
+    con = connect(settings.warehouse)
     try:
         return ingest_paths(con, paths, settings, run_id=run_id)
     finally:
@@ -47,36 +48,48 @@ def _set_version(con: duckdb.DuckDBPyConnection, component: str, version: str) -
                 [component, version])
 
 
-def current_model_version(precision: str | None = None) -> str:
-    """The model_version the current encoder and heads produce (loads them once per process)."""
+def current_model_version(precision: str | None = None, intent: Head | None = None) -> str:
+    """The model_version the current encoder and heads produce, with ``intent`` (a
+    warehouse's own taxonomy, :func:`intent_head`) in place of the default intent head."""
     from tierlens.score.encoder import get_encoder
     from tierlens.score.turns import model_version
 
-    return model_version(get_encoder(precision), _heads())
+    return model_version(get_encoder(precision), _heads(intent))
+
+
+def intent_head(con: duckdb.DuckDBPyConnection) -> Head | None:
+    """The warehouse's active intent taxonomy (None: the bundled default)."""
+    from tierlens.store.intents import active_intent_head
+
+    return active_intent_head(con)
 
 
 _HEADS: dict[str, Any] = {}
 
 
-def _heads() -> dict[str, Any]:
+def _heads(intent: Head | None = None) -> dict[str, Any]:
+    """The five heads (loaded once per process), with ``intent`` as the intent head."""
     from tierlens.score.turns import load_heads
 
     if not _HEADS:
         _HEADS.update(load_heads())
-    return _HEADS
+    return _HEADS if intent is None else {**_HEADS, "intent": intent}
 
 
 def select_for_scoring(con: duckdb.DuckDBPyConnection, version: str,
                        since: date | datetime | None = None,
                        only_unscored: bool = True) -> list[str]:
-    """Conversation ids to score, sorted: those without scores under ``version`` (or all
-    selected by ``since`` when ``only_unscored`` is false)."""
+    """Conversation ids to score, sorted: those without scores under ``version`` or whose
+    last applied model version is another one (or all selected by ``since`` when
+    ``only_unscored`` is false). A changed re-delivery lost its scores, so it is selected."""
     where = ["1=1"]
     params: list[Any] = []
     if only_unscored:
-        where.append("NOT EXISTS (SELECT 1 FROM model_conversation_scores m WHERE "
-                     "m.conversation_id = c.conversation_id AND m.model_version = ?)")
-        params.append(version)
+        where.append("(NOT EXISTS (SELECT 1 FROM model_conversation_scores m WHERE "
+                     "m.conversation_id = c.conversation_id AND m.model_version = ?) "
+                     "OR EXISTS (SELECT 1 FROM applied_versions a WHERE a.conversation_id = "
+                     "c.conversation_id AND a.component = 'model' AND a.version <> ?))")
+        params += [version, version]
     if since is not None:
         where.append("c.started_at >= ?")
         params.append(since)
@@ -104,13 +117,14 @@ def read_turns(con: duckdb.DuckDBPyConnection, ids: list[str]) -> pl.DataFrame:
     return out
 
 
-def compute_model_scores(turns: pl.DataFrame, precision: str | None = None
-                         ) -> tuple[str, pl.DataFrame, pl.DataFrame]:
+def compute_model_scores(turns: pl.DataFrame, precision: str | None = None,
+                         intent: Head | None = None) -> tuple[str, pl.DataFrame, pl.DataFrame]:
     """Pure scoring of one batch: (model_version, turn scores, conversation scores).
 
     Grain: turn scores one row per scored turn; conversation scores one row per conversation.
     Touches no database, so it runs anywhere: in the flow process or on a Dask worker (the
-    encoder and heads are loaded once per process).
+    encoder and heads are loaded once per process; ``intent``, a warehouse's own taxonomy,
+    travels with the call).
     """
     from tierlens.score.conversation import score_conversations
     from tierlens.score.encoder import get_encoder
@@ -122,7 +136,7 @@ def compute_model_scores(turns: pl.DataFrame, precision: str | None = None
     )
 
     enc = get_encoder(precision)
-    heads = _heads()
+    heads = _heads(intent)
     version = model_version(enc, heads)
     keys, emb = encode_turns(turns, enc)
     ts = score_embeddings(keys, emb, heads, version)
@@ -145,6 +159,8 @@ def write_model_scores(con: duckdb.DuckDBPyConnection, ids: list[str], version: 
                             "IN (SELECT conversation_id FROM _chunk)", [version])
             append(con, "turn_scores", turn_scores)
             append(con, "model_conversation_scores", conversation_scores)
+            con.execute("INSERT OR REPLACE INTO applied_versions SELECT conversation_id, "
+                        "'model', ?, now() FROM _chunk", [version])
     finally:
         con.unregister("_chunk")
 
@@ -155,12 +171,13 @@ def score_models(con: duckdb.DuckDBPyConnection, settings: Settings, since=None,
     """Model heads over turns and conversations; writes turn_scores and
     model_conversation_scores under the current model_version (delete-then-insert per batch).
     ``progress(done, total)`` is called after each committed batch."""
-    version = current_model_version(settings.precision)
+    intent = intent_head(con)
+    version = current_model_version(settings.precision, intent)
     ids = select_for_scoring(con, version, since, only_unscored)
     batches = chunks(ids, batch_size)
     turns_scored = 0
     for i, batch in enumerate(batches):
-        v, ts, cs = compute_model_scores(read_turns(con, batch), settings.precision)
+        v, ts, cs = compute_model_scores(read_turns(con, batch), settings.precision, intent)
         write_model_scores(con, batch, v, ts, cs)
         turns_scored += ts.height
         if progress is not None:
@@ -176,13 +193,19 @@ def set_model_version(con: duckdb.DuckDBPyConnection, version: str) -> None:
 
 def apply_compliance(con: duckdb.DuckDBPyConnection, settings: Settings,
                      rules: Path | None = None, since=None, rescore: bool = False) -> dict:
-    """Apply the rulebook (one transaction) and make its version current."""
+    """Apply the rulebook (one transaction) and make its version current.
+
+    Which rulebook: ``rules``, else the setting ``rulebook_path``, else the warehouse's
+    current rulebook (the one last chosen, stored in the warehouse), else the bundled one.
+    """
     from tierlens.score.encoder import get_encoder
     from tierlens.score.rules import load_rulebook
     from tierlens.score.turns import encode_turns
-    from tierlens.store.compliance import apply_rulebook
+    from tierlens.store.compliance import apply_rulebook, current_rulebook
 
-    rulebook = load_rulebook(rules or settings.rulebook_path)
+    explicit = rules or settings.rulebook_path
+    rulebook = (load_rulebook(explicit) if explicit is not None
+                else current_rulebook(con) or load_rulebook(None))
     enc = get_encoder(settings.precision)
     result = apply_rulebook(
         con, rulebook, since=since, only_unscored=not rescore,
@@ -207,11 +230,13 @@ def derive(con: duckdb.DuckDBPyConnection, settings: Settings, model_version: st
     return out
 
 
-def publish_snapshot(con: duckdb.DuckDBPyConnection, serving_dir: Path) -> str:
-    """Atomically swap in a fresh serving snapshot; returns its path."""
+def publish_snapshot(con: duckdb.DuckDBPyConnection, serving_dir: Path,
+                     reviews_path: Path | None = None) -> str:
+    """Mirror the review store ``reviews_path`` (default: the settings') and atomically swap
+    in a fresh serving snapshot under ``serving_dir``; returns its path."""
     from tierlens.store.publish import publish
 
-    return str(publish(con, serving_dir))
+    return str(publish(con, serving_dir, reviews_path))
 
 
 def score(db: Path | None = None, settings: Settings | None = None, rules: Path | None = None,
@@ -219,18 +244,22 @@ def score(db: Path | None = None, settings: Settings | None = None, rules: Path 
           batch_size: int = SCORE_CHUNK) -> dict:
     """Score (models + compliance), derive outcomes and KPIs, and publish the snapshot.
 
-    Incremental by default: only conversations without scores under the current model and
-    rulebook versions. ``rescore`` re-applies them to everything selected by ``since``
-    (as the same versions: rows are replaced, other versions untouched).
+    Incremental by default: the model heads score conversations whose last applied model
+    version isn't the current one; the warehouse's current rulebook (see
+    :func:`apply_compliance`) is applied to conversations no rulebook was applied to yet.
+    ``rescore`` re-applies both to everything selected by ``since`` (as the same versions:
+    rows are replaced, other versions untouched). Paths follow ``db``
+    (:meth:`Settings.for_warehouse`).
     """
-    settings = settings or get_settings()
-    con = connect(db or settings.warehouse)
+    settings = (settings or get_settings()).for_warehouse(db)
+    con = connect(settings.warehouse)
     try:
         models = score_models(con, settings, since=since, only_unscored=not rescore,
                               batch_size=batch_size)
         compliance = apply_compliance(con, settings, rules, since=since, rescore=rescore)
         derived = derive(con, settings, models["model_version"])
-        snapshot = publish_snapshot(con, publish_to or settings.serving_dir)
+        snapshot = publish_snapshot(con, publish_to or settings.serving_dir,
+                                    settings.review_store)
     finally:
         con.close()
     return {"models": models, "compliance": compliance, "derived": derived,

@@ -55,7 +55,14 @@ class Settings(BaseSettings):
                         description="Folder the ingest flow watches for new files.")
     models_dir: Path = Field(REPO_DIR / "models", description="Trained heads and model cards.")
     cache_dir: Path = Field(REPO_DIR / "data" / "cache",
-                            description="Embedding cache and exported runtimes (gitignored).")
+                            description="Embedding cache and exported runtimes (gitignored); "
+                                        "machine-wide, shared by every warehouse.")
+    reports_dir: Path = Field(REPO_DIR / "data" / "reports",
+                              description="Monthly reports (HTML, PDF) of the monthly_report "
+                                          "flow; next to a --db warehouse unless set.")
+    reviews_path: Path | None = Field(None, description="The dashboard's review store (SQLite). "
+                                      "Default: data_dir/reviews/reviews.sqlite, or next to a "
+                                      "--db warehouse.")
 
     # --- ingest ------------------------------------------------------------------------
     batch_turns: int = Field(200_000, ge=1_000,
@@ -116,6 +123,40 @@ class Settings(BaseSettings):
     users_file: Path = Field(REPO_DIR / "data" / "users.yaml",
                              description="Dashboard users (bcrypt hashes, roles). Demo users "
                                          "by default: replace in production.")
+
+    @property
+    def review_store(self) -> Path:
+        """The review store's path: ``reviews_path``, else ``data_dir/reviews/reviews.sqlite``."""
+        return self.reviews_path or self.data_dir / "reviews" / "reviews.sqlite"
+
+    def for_warehouse(self, db: Path | None) -> Settings:
+        """These settings, for the warehouse ``db`` (the rule every ``--db`` follows).
+
+        Without ``db``, or with the settings' own warehouse: unchanged. Otherwise what belongs
+        to a warehouse lives next to it, in ``<folder>/<stem>.tierlens/`` (for
+        ``tmp/x.duckdb``: ``tmp/x.tierlens/serving/``, ``tmp/x.tierlens/reviews.sqlite`` and
+        ``tmp/x.tierlens/reports/``), unless ``serving_dir``, ``reviews_path`` or
+        ``reports_dir`` was set explicitly, which then wins.
+        """
+        if db is None or Path(db).resolve() == Path(self.warehouse).resolve():
+            return self
+        db = Path(db)
+        home = companion_dir(db)
+        update: dict = {"warehouse": db}
+        if "serving_dir" not in self.model_fields_set:
+            update["serving_dir"] = home / "serving"
+        if "reviews_path" not in self.model_fields_set:
+            update["reviews_path"] = home / "reviews.sqlite"
+        if "reports_dir" not in self.model_fields_set:
+            update["reports_dir"] = home / "reports"
+        return self.model_copy(update=update)
+
+
+def companion_dir(warehouse: Path) -> Path:
+    """The folder next to a ``--db`` warehouse that holds its snapshot, review store and
+    reports."""
+    warehouse = Path(warehouse)
+    return warehouse.parent / f"{warehouse.stem}.tierlens"
 
 
 @lru_cache(maxsize=1)

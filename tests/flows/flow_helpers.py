@@ -27,6 +27,7 @@ COMPARED: dict[str, tuple[str, ...]] = {
     "compliance_scores": (), "compliance_rulebooks": ("registered_at",),
     "outcomes": ("derived_at",), "kpi_monthly_all": ("derived_at",),
     "qa_criteria_scores": (), "misroute_matrix": (), "current_versions": ("set_at",),
+    "applied_versions": ("applied_at",), "routing_policy": (),
     "alerts": ("alert_id", "run_id", "raised_at", "subject", "message"),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -87,3 +88,40 @@ def test_alert_notification_without_a_saved_block_is_best_effort(prefect_api):
 
     a = alerts.quarantine_alert("run-1", 100, 50, AlertThresholds())
     assert alerts.notify("slack-webhook/not-saved-here", a) is False
+
+
+def test_a_rescored_rulebook_stays_current_for_the_15_minute_flow(prefect_api, inbox,
+                                                                  flow_settings, tmp_path):
+    """rescore --rules NEW --since the last month: earlier months keep their rulebook and red
+    flags; the next ingest_and_score applies NEW to the new conversations (not the bundled)."""
+    import gzip
+
+    from flows.ingest_and_score import ingest_and_score
+    from flows.params import IngestAndScoreParams, RescoreParams
+    from flows.rescore import rescore
+    from tests.cli.test_rescore_rules import BUNDLED, new_rulebook
+
+    with gzip.open(inbox[0] / "b_big.jsonl.gz", "rt") as fh:
+        lines = fh.read().splitlines()[::8]  # a sample across both simulated months
+    box = tmp_path / "box"
+    box.mkdir()
+    (box / "first.jsonl").write_text("\n".join(lines[:-10]) + "\n")
+    db = Path(flow_settings["warehouse"])
+    ingest_and_score(IngestAndScoreParams(inbox=box, **flow_settings))
+    months = [m for (m,) in q(db, "SELECT DISTINCT strftime(started_at, '%Y-%m') "
+                                  "FROM core_conversations ORDER BY 1")]
+    assert len(months) >= 2
+    rescore(RescoreParams(since=f"{months[-1]}-01", rules=new_rulebook(tmp_path / "new.yaml"),
+                          **flow_settings))
+    by_month = dict(q(db, "SELECT strftime(c.started_at, '%Y-%m'), list(DISTINCT s.rulebook_version) "
+                          "FROM conversation_scores s JOIN conversations c USING (conversation_id) "
+                          "WHERE s.red_flag IS NOT NULL GROUP BY 1"))
+    assert by_month[months[0]] == [BUNDLED] and by_month[months[-1]] == ["new.1"]
+
+    (box / "second.jsonl").write_text("\n".join(lines[-10:]) + "\n")
+    later = ingest_and_score(IngestAndScoreParams(inbox=box, **flow_settings))
+    assert later["stored"] == 10 and later["rulebook_version"] == "new.1"
+    new_ids = [json.loads(x)["conversation_id"] for x in lines[-10:]]
+    got = dict(q(db, "SELECT conversation_id, rulebook_version FROM conversation_scores"))
+    assert {got[c] for c in new_ids} == {"new.1"}
+    assert sum(v == BUNDLED for v in got.values()) > 0

@@ -69,9 +69,9 @@ _FLOW_TABLES = ("flow_runs", "alerts")
 def scored(con: duckdb.DuckDBPyConnection) -> bool:
     """True when ``conversation_scores`` exists and holds scored rows.
 
-    The pipeline publishes the view over every conversation even before scoring; its
-    ``model_version`` / ``rulebook_version`` come from ``current_versions`` and are the same
-    on every row, NULL until something was scored. So one row tells.
+    The pipeline publishes the view over every conversation even before scoring; each row's
+    ``model_version`` / ``rulebook_version`` is the version last applied to it (NULL until
+    something was scored). One row with a version tells.
     """
     if not has(con, "conversation_scores"):
         return False
@@ -79,8 +79,9 @@ def scored(con: duckdb.DuckDBPyConnection) -> bool:
     probe = [c for c in ("model_version", "rulebook_version") if c in cols]
     if not probe:
         return False
-    row = con.execute(f"SELECT {', '.join(probe)} FROM conversation_scores LIMIT 1").fetchone()
-    return row is not None and any(v is not None for v in row)
+    where = " OR ".join(f"{c} IS NOT NULL" for c in probe)  # column names from the catalogue
+    return con.execute(f"SELECT 1 FROM conversation_scores WHERE {where} LIMIT 1"
+                       ).fetchone() is not None
 
 
 def columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -501,9 +502,15 @@ def with_dispositions(queue: pl.DataFrame, latest: pl.DataFrame) -> pl.DataFrame
 
 # --- routing & escalation ------------------------------------------------------------------
 
-def _policy(policy: pl.DataFrame | None) -> pl.DataFrame:
+def _policy(con: duckdb.DuckDBPyConnection, policy: pl.DataFrame | None) -> pl.DataFrame:
+    """``policy``, else the routing policy the pipeline derived with (published table
+    ``routing_policy``: the warehouse taxonomy's own when it has one), else the settings'."""
     if policy is not None:
         return policy
+    if has(con, "routing_policy") and con.execute(
+            "SELECT count(*) FROM routing_policy").fetchone()[0]:  # type: ignore[index]
+        return _df(con, "SELECT intent, expected_queue, intent_tier, expected_handoff_queue "
+                        "FROM routing_policy ORDER BY intent").cast({"intent_tier": pl.Int8})
     from tierlens.config import load_routing_policy
     from tierlens.metrics.routing import policy_frame
     from tierlens.settings import get_settings
@@ -522,7 +529,7 @@ def misroute_matrix(con: duckdb.DuckDBPyConnection,
             "SELECT count(*) FROM misroute_matrix").fetchone()[0]:  # type: ignore[index]
         return _df(con, "SELECT * FROM misroute_matrix ORDER BY n DESC")
     _need(con, "conversations")
-    con.register("policy_frame", _policy(policy).to_arrow())
+    con.register("policy_frame", _policy(con, policy).to_arrow())
     return _df(con, """
         SELECT coalesce(p.expected_queue, 'bot') AS expected_queue, c.first_queue AS actual_queue,
                count(*) AS n, bool_and(coalesce(p.expected_queue, 'bot') = c.first_queue) AS correct
@@ -563,7 +570,7 @@ def tier_adherence(con: duckdb.DuckDBPyConnection,
                    policy: pl.DataFrame | None = None) -> pl.DataFrame:
     """should_have_escalated / needless_escalation counts. Grain: one row per (kind, intent)."""
     _need(con, "conversations")
-    con.register("policy_frame", _policy(policy).to_arrow())
+    con.register("policy_frame", _policy(con, policy).to_arrow())
     return _df(con, """
         SELECT CASE WHEN p.intent_tier = 2 THEN 'should_have_escalated'
                     ELSE 'needless_escalation' END AS kind, c.intent, count(*) AS n

@@ -118,8 +118,10 @@ def _append_only_triggers() -> str:
 
 
 def default_path(settings: Settings | None = None) -> Path:
-    """Where the review store lives: ``data_dir/reviews/reviews.sqlite``."""
-    return (settings or get_settings()).data_dir / "reviews" / "reviews.sqlite"
+    """Where the review store lives: ``settings.review_store`` (``reviews_path``, else
+    ``data_dir/reviews/reviews.sqlite``; next to a ``--db`` warehouse, see
+    :meth:`tierlens.settings.Settings.for_warehouse`)."""
+    return (settings or get_settings()).review_store
 
 
 def connect(path: Path | str) -> sqlite3.Connection:

@@ -6,7 +6,7 @@
 - :mod:`tierlens.score.turns`: ``score_turns(turns)`` (one row per scored turn) and
   ``encode_turns(turns)`` (embeddings for compliance's semantic rules);
 - :mod:`tierlens.score.conversation`: ``score_conversations(turns, turn_scores)``;
-- :mod:`tierlens.score.train_intents`: ``train_intents(csv_path)`` for a user's taxonomy.
+- :mod:`tierlens.score.train_intents`: ``train_intents(csv_path, out_dir)`` for a user's taxonomy.
 
 Imports are lazy so that ``import tierlens.score`` stays cheap (no torch).
 """

@@ -115,24 +115,33 @@ def load_head(name: str, heads_dir: Path | None = None) -> Head:
         if not jpath.exists() or not npath.exists():
             raise ModelError(f"model head {name!r} not found in {folder} (need {name}.json and "
                              f"{name}.npz); train it with models/train_{name}.py")
-        try:
-            meta = json.loads(jpath.read_text(encoding="utf-8"))
-            with np.load(npath) as z:
-                n = int(meta["n_layers"])
-                layers = tuple((z[f"w{i}"].astype(np.float32), z[f"b{i}"].astype(np.float32))
-                               for i in range(n))
-        except (OSError, ValueError, KeyError) as exc:
-            raise ModelError(f"model head {name!r} in {folder} is unreadable: {exc}") from exc
-        digest = hashlib.sha1(jpath.read_bytes() + npath.read_bytes()).hexdigest()[:8]
-        head = Head(name=name, kind=meta.get("kind", "classifier"),
-                    labels=tuple(meta.get("labels", ())),
-                    temperature=float(meta.get("temperature", 1.0)), layers=layers,
-                    meta=meta, digest=digest)
-        if head.kind == "classifier" and len(head.labels) != layers[-1][0].shape[1]:
-            raise ModelError(f"model head {name!r}: {len(head.labels)} labels but "
-                             f"{layers[-1][0].shape[1]} outputs; retrain it")
+        head = head_from_bytes(name, jpath.read_bytes(), npath.read_bytes(), str(folder))
         _CACHE[key] = head
         return head
+
+
+def head_from_bytes(name: str, json_bytes: bytes, npz_bytes: bytes, where: str) -> Head:
+    """A head from the contents of its ``.json`` and ``.npz`` (``where``: for messages).
+    Its digest, and so its version, is the same as when loaded from files."""
+    import io
+
+    try:
+        meta = json.loads(json_bytes.decode("utf-8"))
+        with np.load(io.BytesIO(npz_bytes)) as z:
+            n = int(meta["n_layers"])
+            layers = tuple((z[f"w{i}"].astype(np.float32), z[f"b{i}"].astype(np.float32))
+                           for i in range(n))
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelError(f"model head {name!r} in {where} is unreadable: {exc}") from exc
+    digest = hashlib.sha1(json_bytes + npz_bytes).hexdigest()[:8]
+    head = Head(name=name, kind=meta.get("kind", "classifier"),
+                labels=tuple(meta.get("labels", ())),
+                temperature=float(meta.get("temperature", 1.0)), layers=layers,
+                meta=meta, digest=digest)
+    if head.kind == "classifier" and len(head.labels) != layers[-1][0].shape[1]:
+        raise ModelError(f"model head {name!r}: {len(head.labels)} labels but "
+                         f"{layers[-1][0].shape[1]} outputs; retrain it")
+    return head
 
 
 def clear_cache() -> None:

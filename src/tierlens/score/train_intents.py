@@ -2,9 +2,11 @@
 
 The CSV needs the columns ``text`` and ``intent`` (one example per row). It is validated
 first; any problem raises :class:`tierlens.errors.InputError` naming the file and the fix.
-20% of the rows of every intent (by text hash) are held out and scored; the head is then
-written as ``<name>.npz`` + ``<name>.json`` and can be selected in
-:func:`tierlens.score.turns.score_turns` with ``intent_head=<path of the .json>``.
+A text labelled with more than one intent keeps its most frequent label (with a warning in
+the report). 20% of the rows of every intent (by text hash) are held out and scored; the head
+is then written as ``<name>.npz`` + ``<name>.json`` into ``out_dir``. The CLI stores it in the
+warehouse and makes it the active taxonomy there (:mod:`tierlens.store.intents`); in Python it
+can be selected in :func:`tierlens.score.turns.score_turns` with ``intent_head=<the .json>``.
 
 The encoder is frozen, so training takes seconds to minutes on a CPU: the cost is encoding
 the examples once (cached), plus a small softmax-regression / MLP fit.
@@ -21,14 +23,17 @@ import polars as pl
 from tierlens.errors import InputError
 from tierlens.score.encoder import Encoder, get_encoder
 from tierlens.score.heads import clear_cache, save_head
-from tierlens.settings import get_settings
 
 MIN_EXAMPLES = 5
 DEFAULT_NAME = "intent_custom"
 
 
-def read_examples(csv_path: Path) -> pl.DataFrame:
-    """Read and validate the examples CSV; one row per (text, intent) example."""
+def read_examples(csv_path: Path, warnings: list[str] | None = None) -> pl.DataFrame:
+    """Read and validate the examples CSV; one row per distinct text with its intent.
+
+    A text labelled with more than one intent keeps its most frequent label (ties: the
+    label seen first in the file); one line saying so is appended to ``warnings``.
+    """
     path = Path(csv_path)
     if not path.exists():
         raise InputError(f"{path}: file not found; pass a CSV with columns text,intent")
@@ -43,16 +48,12 @@ def read_examples(csv_path: Path) -> pl.DataFrame:
                          f"contain text,intent (found: {', '.join(df.columns) or 'none'})")
     df = (df.select(pl.col("text").str.strip_chars(), pl.col("intent").str.strip_chars())
           .filter(pl.col("text").is_not_null() & (pl.col("text") != "")
-                  & pl.col("intent").is_not_null() & (pl.col("intent") != ""))
-          .unique(maintain_order=True))
+                  & pl.col("intent").is_not_null() & (pl.col("intent") != "")))
     if df.height == 0:
         raise InputError(f"{path}: no rows with both a text and an intent")
-    clash = df.group_by("text").agg(pl.col("intent").n_unique().alias("n")).filter(
-        pl.col("n") > 1)
-    if clash.height:
-        example = clash.get_column("text")[0]
-        raise InputError(f"{path}: {clash.height} text(s) are labelled with more than one "
-                         f"intent, e.g. {example!r}; keep one label per text")
+    df, note = majority_labels(df)
+    if note and warnings is not None:
+        warnings.append(f"{path}: {note}")
     counts = df.group_by("intent").len().sort("len")
     if counts.height < 2:
         raise InputError(f"{path}: needs at least 2 intents, found {counts.height}")
@@ -62,6 +63,30 @@ def read_examples(csv_path: Path) -> pl.DataFrame:
         raise InputError(f"{path}: every intent needs at least {MIN_EXAMPLES} examples; "
                          f"too few for {small.height} intent(s): {names}")
     return df
+
+
+def majority_labels(rows: pl.DataFrame) -> tuple[pl.DataFrame, str | None]:
+    """One row per distinct text (first-seen order) with its most frequent intent (ties:
+    the intent seen first). Returns (examples, a note on the texts that had several labels,
+    or None). Pure."""
+    votes = (rows.with_row_index("_pos")
+             .group_by("text", "intent", maintain_order=True)
+             .agg(pl.len().alias("_n"), pl.col("_pos").min().alias("_first")))
+    labels = votes.group_by("text", maintain_order=True).agg(pl.col("intent").n_unique()
+                                                             .alias("_k"))
+    winners = (votes.sort(["text", "_n", "_first"], descending=[False, True, False])
+               .unique("text", keep="first").sort("_first"))
+    clash = labels.filter(pl.col("_k") > 1)
+    note = None
+    if clash.height:
+        text = clash.get_column("text")[0]
+        options = votes.filter(pl.col("text") == text)
+        kept = winners.filter(pl.col("text") == text).get_column("intent")[0]
+        note = (f"{clash.height} text(s) are labelled with more than one intent; each keeps "
+                f"its most frequent label, e.g. {text!r}: "
+                + ", ".join(f"{r['intent']} x{r['_n']}" for r in options.to_dicts())
+                + f" -> {kept}")
+    return winners.select("text", "intent"), note
 
 
 def _holdout(texts: list[str], labels: np.ndarray, n_classes: int) -> np.ndarray:
@@ -144,19 +169,21 @@ def merge_corrections(df: pl.DataFrame, corrections: pl.DataFrame | None) -> tup
     return merged, use.height, corr.height - use.height
 
 
-def train_intents(csv_path: Path, out_dir: Path | None = None, name: str = DEFAULT_NAME,
+def train_intents(csv_path: Path, out_dir: Path, name: str = DEFAULT_NAME,
                   encoder: Encoder | None = None, hidden: int = 0,
                   corrections: pl.DataFrame | None = None) -> dict:
     """Train an intent head from ``csv_path`` (columns text,intent); returns a report dict.
 
     Holds out ~20% of each intent, reports held-out ``accuracy`` and ``macro_f1``, then
-    refits on all rows and writes ``<out_dir>/<name>.json|.npz`` (default out_dir:
-    ``settings.models_dir / "heads"``). The report's ``head_path`` is what ``score_turns``
-    takes as ``intent_head``. The temperature is fitted on the held-out part.
+    refits on all rows and writes ``<out_dir>/<name>.json|.npz``. The report's
+    ``head_path`` is what ``score_turns`` takes as ``intent_head``. The temperature is fitted
+    on the held-out part.
     """
     from sklearn.metrics import f1_score
 
-    df, n_used, n_left_out = merge_corrections(read_examples(Path(csv_path)), corrections)
+    notes: list[str] = []
+    df, n_used, n_left_out = merge_corrections(read_examples(Path(csv_path), notes),
+                                               corrections)
     enc = encoder or get_encoder()
     labels = sorted(df.get_column("intent").unique().to_list())
     li = {lab: i for i, lab in enumerate(labels)}
@@ -181,9 +208,10 @@ def train_intents(csv_path: Path, out_dir: Path | None = None, name: str = DEFAU
               "macro_f1": float(f1_score(y[test], pred, average="macro",
                                          labels=list(range(len(labels))), zero_division=0)),
               "temperature": temp, "encoder_version": enc.version,
-              "corrections_used": n_used, "corrections_left_out": n_left_out}
+              "corrections_used": n_used, "corrections_left_out": n_left_out,
+              "warnings": notes}
     final = _fit(x, y, len(labels), hidden)  # refit on everything for the shipped head
-    folder = Path(out_dir) if out_dir is not None else get_settings().models_dir / "heads"
+    folder = Path(out_dir)  # never models/: the CLI keeps taxonomies in the warehouse
     meta = {"task": "customer intent (user taxonomy)", "data": str(csv_path),
             "split": "held-out ~20% per intent by text hash (reported), then refit on all",
             "metrics": {"test": {k: report[k] for k in ("accuracy", "macro_f1", "n_test")}},

@@ -88,8 +88,12 @@ def _conversation_ids(con: duckdb.DuckDBPyConnection, rulebook_version: str,
         sql.append("AND c.started_at >= ?")
         params.append(since)
     if only_unscored:
+        # no results under the rulebook last applied to it (none applied yet: this one), so a
+        # later rulebook never rewrites history, and a changed re-delivery is scored again
         sql.append("AND NOT EXISTS (SELECT 1 FROM compliance_scores s WHERE "
-                   "s.conversation_id = c.conversation_id AND s.rulebook_version = ?)")
+                   "s.conversation_id = c.conversation_id AND s.rulebook_version = coalesce("
+                   "(SELECT a.version FROM applied_versions a WHERE a.conversation_id = "
+                   "c.conversation_id AND a.component = 'rulebook'), ?))")
         params.append(rulebook_version)
     sql.append("ORDER BY c.conversation_id")
     return [r[0] for r in con.execute(" ".join(sql), params).fetchall()]
@@ -117,7 +121,7 @@ def apply_rulebook(con: duckdb.DuckDBPyConnection, rulebook: Rulebook,
     """Evaluate ``rulebook`` over stored conversations and write its hits and scores.
 
     ``since``: only conversations with ``started_at >= since`` (UTC midnight of that date).
-    ``only_unscored``: only conversations without a score under this rulebook_version (the
+    ``only_unscored``: only conversations no rulebook was applied to yet (the
     incremental scoring step); otherwise every selected conversation is rewritten (rescore).
     ``embeddings_provider``: hands precomputed turn embeddings to semantic rules.
 
@@ -158,6 +162,8 @@ def apply_rulebook(con: duckdb.DuckDBPyConnection, rulebook: Rulebook,
             con.register("_cb_scores", scores.to_arrow())
             con.execute(f"INSERT OR REPLACE INTO compliance_scores ({score_cols}) "
                         f"SELECT {score_cols} FROM _cb_scores")
+            con.execute("INSERT OR REPLACE INTO applied_versions SELECT conversation_id, "
+                        "'rulebook', ?, now() FROM _cb_ids", [version])
             for name in ("_cb_ids", "_cb_hits", "_cb_scores"):
                 con.unregister(name)
             counts["conversations"] += batch.height
@@ -174,6 +180,18 @@ def apply_rulebook(con: duckdb.DuckDBPyConnection, rulebook: Rulebook,
         raise
     return {"rulebook_version": version, "run_id": run_id, **counts,
             "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def current_rulebook(con: duckdb.DuckDBPyConnection) -> Rulebook | None:
+    """The warehouse's current rulebook (the one last applied), rebuilt from the content
+    registered in ``compliance_rulebooks``; None when nothing was applied yet."""
+    row = con.execute("SELECT r.rulebook_json, r.source FROM current_versions v "
+                      "JOIN compliance_rulebooks r ON r.rulebook_version = v.version "
+                      "WHERE v.component = 'rulebook'").fetchone()
+    if row is None:
+        return None
+    book = Rulebook.model_validate_json(row[0])
+    return book.model_copy(update={"source": f"{row[1]} (stored in the warehouse)"})
 
 
 def diff_rulebook_versions(con: duckdb.DuckDBPyConnection, old: str, new: str,
@@ -216,5 +234,5 @@ def diff_rulebook_versions(con: duckdb.DuckDBPyConnection, old: str, new: str,
         {"old": old, "new": new, "since": _since_ts(since)})  # type: ignore[arg-type]
 
 
-__all__ = ["EmbeddingsProvider", "apply_rulebook", "diff_rulebook_versions",
+__all__ = ["EmbeddingsProvider", "apply_rulebook", "current_rulebook", "diff_rulebook_versions",
            "register_rulebook", "rulebook_hash"]

@@ -21,9 +21,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from tierlens.config import load_routing_policy
 from tierlens.errors import InputError, StoreError
 from tierlens.metrics.derive import OUTCOME_COLUMNS, derive
+from tierlens.metrics.routing import policy_frame
 from tierlens.metrics.scorecard import CRITERIA, agreement, load_scorecard
 from tierlens.metrics.trust import (
     apply_labels,
@@ -33,7 +33,8 @@ from tierlens.metrics.trust import (
 )
 from tierlens.schema import CONVERSATION_SCHEMA, TURN_SCHEMA
 from tierlens.settings import Settings, get_settings
-from tierlens.store.db import transaction
+from tierlens.store.db import sql_file, transaction
+from tierlens.store.intents import routing_policy
 from tierlens.store.writes import append
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -57,20 +58,29 @@ def _utc(df: pl.DataFrame, cols: tuple[str, ...]) -> pl.DataFrame:
 
 def read_inputs(con: duckdb.DuckDBPyConnection, model_version: str,
                 rulebook_version: str | None) -> dict[str, pl.DataFrame]:
-    """The frames :func:`derive` needs, read from the warehouse."""
+    """The frames :func:`derive` needs, read from the warehouse.
+
+    Scores are each conversation's latest: those of the model and rulebook version last
+    applied to it (``applied_versions``), else of ``model_version`` / ``rulebook_version``.
+    """
     conv = _utc(_frame(con, f"SELECT {', '.join(CONVERSATION_SCHEMA)} FROM core_conversations"),
                 ("started_at", "ended_at"))
     turns = _utc(_frame(con, f"SELECT {', '.join(TURN_SCHEMA)} FROM core_turns"), ("ts",))
-    cscores = _frame(con, """SELECT conversation_id, intent, resolution, csat_predicted,
-                                    sentiment_start
-                             FROM model_conversation_scores WHERE model_version = ?""",
-                     [model_version])
-    tscores = _frame(con, """SELECT conversation_id, turn_index, sentiment_label, bot_outcome
-                             FROM turn_scores WHERE model_version = ?""", [model_version])
-    comp = _frame(con, """SELECT conversation_id, risk_score, red_flag FROM compliance_scores
-                          WHERE rulebook_version = ?""", [rulebook_version])
-    hits = _frame(con, """SELECT conversation_id, severity FROM compliance_hits
-                          WHERE rulebook_version = ?""", [rulebook_version])
+    latest = sql_file("latest_scores.sql")
+    cscores = _frame(con, latest.format(
+        cols="s.conversation_id, s.intent, s.resolution, s.csat_predicted, s.sentiment_start",
+        table="model_conversation_scores", version="model_version", component="model"),
+        [model_version])
+    tscores = _frame(con, latest.format(
+        cols="s.conversation_id, s.turn_index, s.sentiment_label, s.bot_outcome",
+        table="turn_scores", version="model_version", component="model"), [model_version])
+    comp = _frame(con, latest.format(
+        cols="s.conversation_id, s.risk_score, s.red_flag, s.rulebook_version",
+        table="compliance_scores", version="rulebook_version", component="rulebook"),
+        [rulebook_version])
+    hits = _frame(con, latest.format(
+        cols="s.conversation_id, s.severity", table="compliance_hits",
+        version="rulebook_version", component="rulebook"), [rulebook_version])
     return {"conversations": conv, "turns": turns, "conversation_scores": cscores,
             "turn_scores": tscores, "compliance_scores": comp, "compliance_hits": hits}
 
@@ -86,12 +96,12 @@ def derive_outcomes(con: duckdb.DuckDBPyConnection, model_version: str,
     if frames["conversations"].is_empty():
         raise StoreError("no conversations in the warehouse; run `tierlens ingest` first")
     card = load_scorecard(s.scorecard_path)
-    derive_args = {"scorecard": card, "settings": s,
-                   "policy": load_routing_policy(s.routing_policy_path)}
+    policy = routing_policy(con, s.routing_policy_path)
+    derive_args = {"scorecard": card, "settings": s, "policy": policy}
     d = derive(frames["conversations"], frames["turns"], frames["conversation_scores"],
                frames["turn_scores"] if not frames["turn_scores"].is_empty() else None,
-               frames["compliance_scores"] if not frames["compliance_scores"].is_empty()
-               else None,
+               frames["compliance_scores"].drop("rulebook_version")
+               if not frames["compliance_scores"].is_empty() else None,
                frames["compliance_hits"], as_of=as_of, **derive_args)
     human, reviewed = human_outcomes(frames, read_label_corrections(con), derive_args, d)
     kpis_trust = trust_columns(d.kpis, d.outcomes, human, reviewed, s.handoff_target_seconds)
@@ -100,7 +110,10 @@ def derive_outcomes(con: duckdb.DuckDBPyConnection, model_version: str,
     now = datetime.now(UTC)
     meta = {"model_version": pl.lit(model_version), "derived_at": pl.lit(now),
             "as_of": pl.lit(d.as_of, pl.Datetime("us", "UTC"))}
-    outcomes = d.outcomes.with_columns(rulebook_version=pl.lit(rulebook, pl.String), **meta)
+    applied = frames["compliance_scores"].select("conversation_id", "rulebook_version")
+    outcomes = (d.outcomes.join(applied, on="conversation_id", how="left")
+                .with_columns(pl.col("rulebook_version").fill_null(pl.lit(rulebook, pl.String)),
+                              **meta))
     kpis = kpis_trust.with_columns(**meta)
     crit = d.qa_criteria.with_columns(model_version=pl.lit(model_version),
                                       scorecard_version=pl.lit(card.version))
@@ -116,6 +129,8 @@ def derive_outcomes(con: duckdb.DuckDBPyConnection, model_version: str,
         append(con, "misroute_matrix", mis)
         con.execute("DELETE FROM verification_sample")
         append(con, "verification_sample", sample)
+        con.execute("DELETE FROM routing_policy")  # the policy this derive used
+        append(con, "routing_policy", policy_frame(policy))
     return {"model_version": model_version, "rulebook_version": rulebook,
             "conversations": outcomes.height, "kpi_rows": kpis.height,
             "months": kpis.get_column("month").n_unique(), "as_of": d.as_of,

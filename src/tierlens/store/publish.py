@@ -22,7 +22,7 @@ PUBLISHED = ("conversations", "turns", "conversation_scores", "compliance_flags"
              "ingest_runs", "quarantine", "dq_results", "flow_runs", "alerts", "pii_spans",
              "misroute_matrix", "qa_criteria_scores", "current_versions", "reviews",
              "audit_log", "audit_anchors", "outcomes", "verification_sample", "topics",
-             "conversation_topics")
+             "conversation_topics", "routing_policy")
 
 
 def snapshot_path(serving_dir: Path) -> Path:
@@ -36,7 +36,7 @@ def publish(con: duckdb.DuckDBPyConnection, serving_dir: Path,
     from tierlens.settings import get_settings
     from tierlens.store.reviews_sync import mirror_reviews
 
-    mirror_reviews(con, reviews_path or get_settings().data_dir / "reviews" / "reviews.sqlite")
+    mirror_reviews(con, reviews_path or get_settings().review_store)
     serving_dir = Path(serving_dir)
     serving_dir.mkdir(parents=True, exist_ok=True)
     tmp = serving_dir / f".tmp-{uuid.uuid4().hex[:8]}.duckdb"

@@ -1,5 +1,20 @@
 -- Public views: the product's stable interface (see docs/views.md). Recreated after
 -- every migration run. Don't rename columns; add new ones at the end.
+-- Each conversation shows the model and rulebook version last applied to it
+-- (applied_versions; the current version for one not scored since migration 0007).
+
+-- grain: one row per conversation: the versions last applied to it (internal, not published)
+CREATE OR REPLACE VIEW applied AS
+SELECT
+    c.conversation_id,
+    coalesce(am.version, (SELECT version FROM current_versions WHERE component = 'model'))
+        AS model_version,
+    coalesce(ar.version, (SELECT version FROM current_versions WHERE component = 'rulebook'))
+        AS rulebook_version
+FROM core_conversations c
+LEFT JOIN applied_versions am ON am.conversation_id = c.conversation_id AND am.component = 'model'
+LEFT JOIN applied_versions ar
+  ON ar.conversation_id = c.conversation_id AND ar.component = 'rulebook';
 
 -- grain: one row per conversation (its latest delivery)
 CREATE OR REPLACE VIEW conversations AS
@@ -9,9 +24,9 @@ SELECT
     c.language, c.csat, c.nps, c.n_turns, c.metadata,
     json_extract_string(c.metadata, '$.bot_version') AS bot_version
 FROM core_conversations c
+JOIN applied a ON a.conversation_id = c.conversation_id
 LEFT JOIN model_conversation_scores s
-  ON s.conversation_id = c.conversation_id
- AND s.model_version = (SELECT version FROM current_versions WHERE component = 'model');
+  ON s.conversation_id = c.conversation_id AND s.model_version = a.model_version;
 
 -- grain: one row per turn
 CREATE OR REPLACE VIEW turns AS
@@ -20,17 +35,15 @@ SELECT
     t.event, s.sentiment_label, s.sentiment_score,
     t.queue, s.intent, s.intent_confidence, s.oos_score, s.bot_outcome, s.csat_predicted
 FROM core_turns t
+JOIN applied a ON a.conversation_id = t.conversation_id
 LEFT JOIN turn_scores s
   ON s.conversation_id = t.conversation_id AND s.turn_index = t.turn_index
- AND s.model_version = (SELECT version FROM current_versions WHERE component = 'model');
+ AND s.model_version = a.model_version;
 
--- grain: one row per conversation, for the current model and rulebook versions
--- (all versions stay in model_conversation_scores / outcomes / compliance_scores)
+-- grain: one row per conversation, for the model and rulebook versions last applied to it;
+-- outcomes are those derived under the current model version (from each conversation's
+-- latest scores). All versions stay in model_conversation_scores / outcomes / compliance_scores.
 CREATE OR REPLACE VIEW conversation_scores AS
-WITH v AS (
-    SELECT (SELECT version FROM current_versions WHERE component = 'model') AS model_version,
-           (SELECT version FROM current_versions WHERE component = 'rulebook') AS rulebook_version
-)
 SELECT
     c.conversation_id, m.sentiment_start, m.sentiment_end, m.sentiment_delta,
     m.resolution, m.resolution_confidence, o.escalated, o.escalation_reason, o.handoff_seconds,
@@ -41,15 +54,17 @@ SELECT
     o.should_have_escalated, o.needless_escalation, o.abandoned, o.bot_entered,
     o.aht_seconds, o.bot_seconds, o.human_seconds, o.cost, cs.n_hits, o.elapsed_seconds
 FROM core_conversations c
-CROSS JOIN v
+JOIN applied v ON v.conversation_id = c.conversation_id
 LEFT JOIN model_conversation_scores m
   ON m.conversation_id = c.conversation_id AND m.model_version = v.model_version
 LEFT JOIN outcomes o
-  ON o.conversation_id = c.conversation_id AND o.model_version = v.model_version
+  ON o.conversation_id = c.conversation_id
+ AND o.model_version = (SELECT version FROM current_versions WHERE component = 'model')
 LEFT JOIN compliance_scores cs
   ON cs.conversation_id = c.conversation_id AND cs.rulebook_version = v.rulebook_version;
 
--- grain: one row per rule hit under the current rulebook version, with its latest disposition
+-- grain: one row per rule hit under the rulebook version last applied to its conversation,
+-- with its latest disposition
 CREATE OR REPLACE VIEW compliance_flags AS
 SELECT
     h.conversation_id, h.turn_index, h.rule_id, h.rule_version, h.severity,
@@ -63,7 +78,10 @@ LEFT JOIN (
                                ORDER BY disposed_at DESC, seq DESC) = 1
 ) d ON d.conversation_id = h.conversation_id AND d.rule_id = h.rule_id
    AND coalesce(d.turn_index, -1) = coalesce(h.turn_index, -1)
-WHERE h.rulebook_version = (SELECT version FROM current_versions WHERE component = 'rulebook');
+LEFT JOIN applied_versions ar
+  ON ar.conversation_id = h.conversation_id AND ar.component = 'rulebook'
+WHERE h.rulebook_version = coalesce(
+    ar.version, (SELECT version FROM current_versions WHERE component = 'rulebook'));
 
 -- grain: one row per month (cohort = start month), tier (ai, human, all) and KPI
 CREATE OR REPLACE VIEW kpi_monthly AS
