@@ -33,7 +33,9 @@ from typing import Any
 
 import polars as pl
 
+from tierlens.dashboard import review_input
 from tierlens.errors import StoreError, TierlensError
+from tierlens.metrics.scorecard import load_scorecard
 from tierlens.settings import Settings, get_settings
 
 GENESIS = "0" * 64
@@ -190,6 +192,11 @@ def _one_of(value: str, choices: tuple[str, ...], what: str) -> None:
         raise ReviewError(f"{what} must be one of {', '.join(choices)}")
 
 
+def _valid(problem: str | None) -> None:
+    if problem is not None:
+        raise ReviewError(problem)
+
+
 def _need(value: str | None, what: str) -> str:
     if value is None or not str(value).strip():
         raise ReviewError(f"{what} is required")
@@ -201,9 +208,8 @@ def record_review(path: Path | str, conversation_id: str, reviewer: str,
     """Save a human review (criterion -> 1/0/None for N/A). Returns the audit seq."""
     _need(conversation_id, "conversation_id")
     _need(reviewer, "reviewer")
-    for k, v in criteria.items():
-        if v not in (0, 1, None):
-            raise ReviewError(f"criterion {k!r}: score must be 1, 0 or N/A, got {v!r}")
+    card = load_scorecard(get_settings().scorecard_path)
+    _valid(review_input.review_problem(criteria, total, tuple(c.name for c in card.criteria)))
     at = _now()
     with _store(path) as con, _immediate(con):
         prev = con.execute("SELECT criteria, total, note, reviewer FROM reviews "
@@ -250,6 +256,7 @@ def record_label_correction(path: Path | str, conversation_id: str, turn_index: 
     new_value = _need(new_value, "new_value")
     who = _need(who, "who")
     _one_of(label_type, LABEL_TYPES, "label_type")
+    _valid(review_input.label_problem(label_type, new_value))
     at = _now()
     obj = f"label:{conversation_id}/{turn_index if turn_index is not None else '-'}/{label_type}"
     with _store(path) as con, _immediate(con):

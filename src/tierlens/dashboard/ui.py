@@ -17,6 +17,7 @@ import polars as pl
 import streamlit as st
 
 from tierlens.dashboard import queries, reviews
+from tierlens.export import csv_safe
 from tierlens.settings import get_settings
 
 CACHE_TTL_S = 900  # the key has the snapshot's mtime: a new publish invalidates at once
@@ -55,9 +56,8 @@ def q(fn_name: str, *args: Any, **kwargs: Any) -> Any:
 
 
 def to_csv(frame: pl.DataFrame) -> bytes:
-    flat = frame.select([pl.col(c).cast(pl.String) if isinstance(frame.schema[c], (pl.List, pl.Struct,
-                         pl.Array)) else pl.col(c) for c in frame.columns])
-    return flat.write_csv().encode("utf-8")
+    """CSV export; cells a spreadsheet would run as a formula are escaped (tierlens.export)."""
+    return csv_safe(frame).write_csv().encode("utf-8")
 
 
 def to_parquet(frame: pl.DataFrame) -> bytes:
