@@ -46,7 +46,7 @@ if flags is not None:
     for f in flags.iter_rows(named=True):
         if f["turn_index"] is not None and f["span_start"] is not None:
             spans.setdefault(f["turn_index"], []).append(
-                (int(f["span_start"]), int(f["span_end"]), f"{f['rule_id']} ({f['severity']})"))
+                ui.evidence_span(f, f"{f['rule_id']} ({f['severity']})"))
 AVATAR = {"customer": "user", "bot": ":material/smart_toy:", "agent": ":material/support_agent:",
           "system": ":material/settings:"}
 if turns is not None:
