@@ -12,7 +12,8 @@ subprocess (so peak RSS is that stage's own), all on the same input in the same 
 - ``redact``: PII redaction alone (``redact_frame`` on every batch's turns, only that timed),
   the throughput the redactor itself has. With ``--baseline-src DIR`` (a ``src`` folder of
   another version, e.g. ``git archive <commit> src | tar -x -C /tmp/old``) it runs a second
-  time on that version's code, same input, same run: the before/after of a redactor change.
+  time on that version's code (``--baseline-stages redact,full`` for more stages), same
+  input, same run: the before/after of a redactor change.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, default=None, help="reuse/keep simulated data here")
     ap.add_argument("--stages", default="parse,normalize,validate,full,redact")
     ap.add_argument("--baseline-src", type=Path, default=None,
-                    help="a src/ folder of another version: its redact stage runs too")
+                    help="a src/ folder of another version: its --baseline-stages run too")
+    ap.add_argument("--baseline-stages", default="redact")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="tl-bench-ingest-"))
     src = work / "conversations.jsonl.gz"
@@ -94,7 +96,7 @@ def main() -> None:
     rows = []
     runs = [(stage, None) for stage in args.stages.split(",")]
     if args.baseline_src is not None:
-        runs.append(("redact", args.baseline_src.resolve()))
+        runs += [(stage, args.baseline_src.resolve()) for stage in args.baseline_stages.split(",")]
     for stage, code_dir in runs:
         db = work / f"bench-{stage}.duckdb"
         db.unlink(missing_ok=True)

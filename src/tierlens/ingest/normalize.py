@@ -26,7 +26,7 @@ import polars as pl
 
 from tierlens.errors import RecordError, describe
 from tierlens.ingest.readers import RawRecord
-from tierlens.ingest.redact import redact_series
+from tierlens.ingest.redact import redact_changes
 from tierlens.schema import CONVERSATION_SCHEMA, QUARANTINE_SCHEMA, TURN_SCHEMA, UTC_DATETIME
 
 PAYLOAD_CHARS = 2_000  # quarantined payloads are redacted and cut to this length
@@ -315,16 +315,24 @@ ID_COLUMNS = {"conversations": ("conversation_id", "channel", "first_queue", "la
               "turns": ("conversation_id", "agent_id", "queue")}
 
 
-def _redact_ids(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
-    return frame.with_columns(redact_series(frame.get_column(c)) for c in columns)
+def _redact_ids(conversations: pl.DataFrame, turns: pl.DataFrame
+                ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Redact the identifier columns of both frames, each distinct value once."""
+    frames = {"conversations": conversations, "turns": turns}
+    values = pl.concat([frames[f].get_column(c).alias("v") for f, cols in ID_COLUMNS.items()
+                        for c in cols])
+    changed = redact_changes(values)
+    if not changed:
+        return conversations, turns
+    return tuple(frames[f].with_columns(pl.col(c).replace(changed) for c in ID_COLUMNS[f])
+                 for f in ("conversations", "turns"))
 
 
 def _finish(conversations: pl.DataFrame, turns: pl.DataFrame,
             rejected: list[tuple[RawRecord, RecordError]], payloads: dict[int, Any]) -> Batch:
     """Redact identifier fields, parse times, reject records with unparseable ones, add
     tier_path and content_hash."""
-    conversations = _redact_ids(conversations, ID_COLUMNS["conversations"])
-    turns = _redact_ids(turns, ID_COLUMNS["turns"])
+    conversations, turns = _redact_ids(conversations, turns)
     conversations, turns, bad = _parse_times(conversations, turns)
     if bad:
         by_rec = {r: e for r, e in bad.items()}

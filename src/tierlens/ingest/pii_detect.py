@@ -204,6 +204,8 @@ def _phones(text: str, free: Callable[[int, int], bool]) -> Iterator[Detection]:
             continue
         raw = cand.group(0)
         intl = _INTL.match(raw) is not None
+        if not intl and not 10 <= sum(ch.isdigit() for ch in raw) <= 11:
+            continue  # not a national number's length (an id such as sim11-000000, a UUID)
         worded = _PHONE_WORD.search(text, max(0, c0 - 40), c0) is not None
         if not intl and raw.isdigit() and not worded:
             continue  # a bare digit run is a phone only right after a phone word
@@ -297,6 +299,16 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The fewest digits a detection of the type holds in one run (spaces, dots, hyphens between
+# groups): a card 13, an SSN 9; so a short id such as ``sim11-000000`` costs one regex.
+_MIN_DIGITS = {"CARD": 13, "SSN": 9}
+_RUN_OF_GROUPS = re.compile(r"[0-9]+(?:[ .-][0-9]+)*")
+
+
+def _longest_digit_run(text: str) -> int:
+    return max(sum(ch.isdigit() for ch in m.group(0)) for m in _RUN_OF_GROUPS.finditer(text))
+
+
 def detect_normalized(text: str) -> list[Detection]:
     """Non-overlapping detections on a normalised text, sorted; higher PRIORITY wins overlaps."""
     taken: list[Detection] = []
@@ -305,9 +317,10 @@ def detect_normalized(text: str) -> list[Detection]:
         return all(end <= s or start >= e for s, e, _ in taken)
 
     numeric = _DIGIT_RUN.search(text) is not None
+    longest = _longest_digit_run(text) if numeric else 0
     lowered = text.lower()
     for pii_type in PRIORITY:
-        if pii_type in _NUMERIC and not numeric:
+        if pii_type in _NUMERIC and (not numeric or longest < _MIN_DIGITS.get(pii_type, 0)):
             continue
         triggers = _TRIGGERS.get(pii_type)
         if triggers and not any(t in lowered for t in triggers):

@@ -70,7 +70,8 @@ from tierlens.ingest.pii_text import SEPARATOR_CLASS, normalize, to_original
 from tierlens.schema import PII_SPAN_SCHEMA
 
 __all__ = ["IBAN_LENGTHS", "PII_TYPES", "PREFILTER", "PRIORITY", "PiiSpan", "detect", "iban_ok",
-           "luhn_ok", "redact_frame", "redact_series", "redact_text", "redact_value"]
+           "luhn_ok", "redact_changes", "redact_frame", "redact_series", "redact_text",
+           "redact_value"]
 
 PII_TYPES = ("EMAIL", "PHONE", "CARD", "SSN", "IBAN", "ACCOUNT", "PASSWORD")
 
@@ -179,12 +180,17 @@ def redact_frame(turns: pl.DataFrame, text_col: str = "text") -> tuple[pl.DataFr
 
 
 def redact_series(texts: pl.Series) -> pl.Series:
-    """``redact_text`` on every value of a string column, called only where the prefilter
-    matches (identifier columns, metadata): same length and order, nulls kept."""
-    idx = texts.str.contains(PREFILTER).fill_null(False).arg_true()
-    if idx.len() == 0:
-        return texts
-    return texts.scatter(idx, [redact_text(t)[0] for t in texts.gather(idx).to_list()])
+    """``redact_text`` on every value of a string column (identifier columns, metadata):
+    same length and order, nulls kept. Each distinct value the prefilter selects is redacted
+    once (a conversation id repeats on every turn)."""
+    changed = redact_changes(texts)
+    return texts.replace(changed) if changed else texts
+
+
+def redact_changes(texts: pl.Series) -> dict[str, str]:
+    """{value: redacted value} for the distinct values of ``texts`` that redaction changes."""
+    candidates = texts.filter(texts.str.contains(PREFILTER).fill_null(False)).unique()
+    return {t: new for t in candidates.to_list() if (new := redact_text(t)[0]) != t}
 
 
 def redact_value(obj: Any) -> Any:
