@@ -28,7 +28,7 @@ def _everything(con) -> str:
 
 def _assert_no_raw_pii(con) -> None:
     stored = _everything(con)
-    compact = re.sub(r"[\s-]", "", stored)
+    compact = re.sub(r"[\s-]|\\[tnr]", "", stored)  # separators, JSON-escaped ones too
     assert "4111111111111111" not in compact
     assert EMAIL not in stored and "jane.doe" not in stored
     assert "4155552671" not in compact
@@ -79,6 +79,15 @@ def test_quarantined_record_with_pii_id_keeps_no_raw_id(con, settings, tmp_path)
     ingest_paths(con, [write_jsonl(tmp_path / "q.jsonl", [bad])], settings)
     (cid, message), = con.execute("SELECT conversation_id, message FROM quarantine").fetchall()
     assert cid == "[EMAIL]" and "9" not in message.split("(")[0]
+    _assert_no_raw_pii(con)
+
+
+def test_quarantined_payload_is_redacted_before_json_escapes_it(con, settings, tmp_path):
+    rec = conversation("c-1", csat=9)
+    rec["turns"][0]["text"] = "card 4111\t1111\t1111\t1111 ok"
+    ingest_paths(con, [write_jsonl(tmp_path / "p.jsonl", [rec])], settings)
+    (payload,), = con.execute("SELECT payload FROM quarantine").fetchall()
+    assert "card [CARD] ok" in payload
     _assert_no_raw_pii(con)
 
 

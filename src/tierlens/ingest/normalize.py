@@ -26,7 +26,7 @@ import polars as pl
 
 from tierlens.errors import RecordError, describe
 from tierlens.ingest.readers import RawRecord
-from tierlens.ingest.redact import redact_changes
+from tierlens.ingest.redact import redact_changes, redact_value
 from tierlens.schema import CONVERSATION_SCHEMA, QUARANTINE_SCHEMA, TURN_SCHEMA, UTC_DATETIME
 
 PAYLOAD_CHARS = 2_000  # quarantined payloads are redacted and cut to this length
@@ -434,8 +434,10 @@ def quarantine_rows(rows: list[tuple[str, int | None, str | None, str | None, st
         if payload is None:
             text = None
         else:
+            # strings are redacted before JSON escapes them (a tab between card digits
+            # becomes the two characters \t in JSON text, which no detector reads as a space)
             text = payload if isinstance(payload, str) else orjson.dumps(
-                payload, default=str).decode()
+                redact_value(payload), default=str).decode()
             text = redact(text[: PAYLOAD_CHARS * 2])[:PAYLOAD_CHARS]
         out.append((source_file, line, cid, fld, reason, message, text))
     return pl.DataFrame(out, schema=QUARANTINE_SCHEMA, orient="row")
