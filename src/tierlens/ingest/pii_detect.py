@@ -67,7 +67,7 @@ _GROUP = re.compile(r"[0-9]+")
 _NOT_PII_BEFORE = re.compile(
     r"(?i)\b(?:order|tracking|track|reference|ref|confirmation|conf|invoice|ticket|case|"
     r"booking|shipment|parcel|package|serial|imei|awb|waybill|transaction|txn|receipt|"
-    r"claim|policy|sku|item|product|model|part)"
+    r"claim|policy|sku|product)"
     r"(?:\s*(?:number|num|no\.?|nr|id|code))?\s*(?:is|was)?\s*[:#]?\s*$")
 
 
