@@ -248,3 +248,23 @@ def test_piispan_is_a_namedtuple() -> None:
     _, spans = redact_text("mail bo@ex.com now")
     assert spans == [PiiSpan("EMAIL", 5, 12)]
     assert spans[0].pii_type == "EMAIL" and spans[0].end == 12
+
+
+UNICODE_SEPARATORS = [" ", "-", ".", "\t", "\u00a0", "\u2009", "\u202f", "\u2007", "\u200b",
+                      "\u2013", "\u2014", "\u2212", "\u2011"]
+
+
+@given(card=valid_cards(), cuts=st.lists(st.integers(1, 18), min_size=1, max_size=4, unique=True),
+       sep=st.sampled_from(UNICODE_SEPARATORS), before=sentence_words, after=sentence_words)
+@settings(max_examples=400, deadline=None)
+def test_cards_in_any_grouping_and_separator_are_redacted(card: tuple[str, str], cuts: list[int],
+                                                          sep: str, before: str,
+                                                          after: str) -> None:
+    digits, _ = card
+    bounds = [0, *sorted(c for c in cuts if c < len(digits)), len(digits)]
+    printed = sep.join(digits[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a)
+    text = f"{before} {printed} {after}".strip()
+    redacted, spans = redact_text(text)
+    assert "CARD" in [s.pii_type for s in spans]
+    assert not any(ch.isdigit() for ch in redacted)
+    assert redacted.replace("[CARD]", "").split() == text.replace(printed, "").split()
