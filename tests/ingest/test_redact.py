@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from itertools import pairwise
 from pathlib import Path
 
 import polars as pl
@@ -262,7 +263,7 @@ def test_cards_in_any_grouping_and_separator_are_redacted(card: tuple[str, str],
                                                           after: str) -> None:
     digits, _ = card
     bounds = [0, *sorted(c for c in cuts if c < len(digits)), len(digits)]
-    printed = sep.join(digits[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a)
+    printed = sep.join(digits[a:b] for a, b in pairwise(bounds) if b > a)
     text = f"{before} {printed} {after}".strip()
     redacted, spans = redact_text(text)
     assert "CARD" in [s.pii_type for s in spans]
