@@ -54,8 +54,9 @@ if flags is not None:
         if turns is not None and flag["turn_index"] is not None:
             near = turns.filter((pl.col("turn_index") - flag["turn_index"]).abs() <= 2)
             for t in near.iter_rows(named=True):
-                spans = ([(flag["span_start"], flag["span_end"], flag["rule_id"])]
-                         if t["turn_index"] == flag["turn_index"] else [])
+                spans = ([ui.evidence_span(flag, flag["rule_id"])]
+                         if t["turn_index"] == flag["turn_index"]
+                         and flag["span_start"] is not None else [])
                 st.markdown(f"`#{t['turn_index']} {t['speaker']}` "
                             + ui.highlight(t["text"] or "", spans), unsafe_allow_html=True)
         st.page_link("pages/conversation.py", label="Open the full conversation",

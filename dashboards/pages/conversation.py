@@ -10,6 +10,7 @@ import streamlit as st
 from tierlens.dashboard import auth, params, reviews, ui
 from tierlens.dashboard.reviews import LABEL_TYPES, ReviewError
 from tierlens.metrics.scorecard import load_scorecard
+from tierlens.settings import get_settings
 
 user = auth.guard("conversation")
 st.title("Conversation")
@@ -46,7 +47,7 @@ if flags is not None:
     for f in flags.iter_rows(named=True):
         if f["turn_index"] is not None and f["span_start"] is not None:
             spans.setdefault(f["turn_index"], []).append(
-                (int(f["span_start"]), int(f["span_end"]), f"{f['rule_id']} ({f['severity']})"))
+                ui.evidence_span(f, f"{f['rule_id']} ({f['severity']})"))
 AVATAR = {"customer": "user", "bot": ":material/smart_toy:", "agent": ":material/support_agent:",
           "system": ":material/settings:"}
 if turns is not None:
@@ -73,7 +74,7 @@ if user.role not in ("qa_manager", "admin"):
 store = ui.review_store()
 
 st.subheader("Review this conversation")
-card = load_scorecard()
+card = load_scorecard(get_settings().scorecard_path)
 with st.form("review"):
     choice = {"met": 1, "not met": 0, "N/A": None}
     scores = {cr.name: choice[st.radio(cr.name, list(choice), horizontal=True, key=f"rv_{cr.name}")]
@@ -84,8 +85,11 @@ with st.form("review"):
         den = sum(weights[k] for k, v in scores.items() if v is not None)
         total = None if den == 0 else 100.0 * sum(weights[k] * v for k, v in scores.items()
                                                   if v is not None) / den
-        seq = reviews.record_review(store, cid, user.username, scores, total, note)
-        st.success(f"Review saved (audit #{seq}).")
+        try:
+            seq = reviews.record_review(store, cid, user.username, scores, total, note)
+            st.success(f"Review saved (audit #{seq}).")
+        except ReviewError as exc:
+            st.error(str(exc))
 
 st.subheader("Correct a label")
 with st.form("correct"):

@@ -185,8 +185,10 @@ def export_corrections_cmd(
         frame = export_corrections(get_settings().for_warehouse(db).review_store, label_type)
     except ReviewError as exc:
         _fail(str(exc))
+    from tierlens.export import write_csv_safe
+
     out.parent.mkdir(parents=True, exist_ok=True)
-    frame.write_csv(out)
+    write_csv_safe(frame, out)
     typer.echo(f"wrote {frame.height} {label_type} correction(s) to {out}")
 
 

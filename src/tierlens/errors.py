@@ -7,6 +7,8 @@ field where it can, and what to do about it.
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 
 class TierlensError(Exception):
     """Base class: anything tierlens raises on purpose."""
@@ -40,3 +42,26 @@ class StoreError(TierlensError):
 
 class ModelError(TierlensError):
     """A model head or the encoder can't be loaded or is incompatible."""
+
+
+def describe(value: object) -> str:
+    """What a bad value looks like, never the value itself: messages, quarantine rows and DQ
+    results are shown on dashboards and exported, and a bad value may be PII (a card number in
+    ``csat``, an e-mail in ``speaker``). ``"text (19 chars)"``, ``"a 16-digit number"``..."""
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, Integral):  # numpy integers too
+        return f"a {len(str(abs(int(value))))}-digit number"
+    if isinstance(value, Real):
+        if value != value:  # noqa: PLR0124 - NaN
+            return "NaN"
+        return "an infinite number" if abs(float(value)) == float("inf") else "a number"
+    if isinstance(value, str):
+        return "empty text" if not value else f"text ({len(value)} chars)"
+    if isinstance(value, dict):
+        return f"an object ({len(value)} keys)"
+    if isinstance(value, (list, tuple)):
+        return f"a list ({len(value)} items)"
+    return f"a {type(value).__name__}"

@@ -11,7 +11,7 @@ from tierlens.dashboard import queries, report, reviews
 from tierlens.dashboard.auth import PAGE_ACCESS, ROLES, authenticate, load_users
 from tierlens.dashboard.queries import Filters, NotComputed
 from tierlens.dashboard.throttle import Throttle
-from tierlens.dashboard.ui import highlight
+from tierlens.dashboard.ui import evidence_span, highlight
 
 
 def _snap(root):
@@ -90,6 +90,16 @@ def test_highlight_escapes_and_marks():
     # overlapping and out-of-range spans are clipped, text never lost
     assert highlight("abcdef", [(1, 4, "a"), (2, 10, "b")]).replace("<mark title=\"a\">", "") \
         .replace("<mark title=\"b\">", "").replace("</mark>", "") == "abcdef"
+
+
+def test_evidence_of_a_missed_card_shows_the_placeholder_not_the_digits():
+    text = "my card is 4111 1111 1111 1111 ok"
+    flag = {"span_start": 11, "span_end": 30, "matched_text": "[CARD]"}
+    out = highlight(text, [evidence_span(flag, "pii_card (critical)")])
+    assert out == 'my card is <mark title="pii_card (critical)">[CARD]</mark> ok'
+    # evidence that is not a PII placeholder is highlighted as it stands
+    phrase = {"span_start": 0, "span_end": 7, "matched_text": "my card"}
+    assert "<mark title=\"r\">my card</mark>" in highlight(text, [evidence_span(phrase, "r")])
 
 
 def test_report_html_and_pdf():

@@ -102,17 +102,17 @@ def test_deleted_row_is_detected(store):
 
 
 def test_export_corrections_latest_wins(store):
-    reviews.record_label_correction(store, "c-1", 2, "intent", "billing", "refund", "qa",
-                                    text="I want my money back")
-    reviews.record_label_correction(store, "c-1", 2, "intent", "refund", "dispute", "qa2",
-                                    text="I want my money back")
-    reviews.record_label_correction(store, "c-2", 0, "intent", None, "lost_card", "qa",
+    reviews.record_label_correction(store, "c-1", 2, "intent", "billing_inquiry",
+                                    "request_refund", "qa", text="I want my money back")
+    reviews.record_label_correction(store, "c-1", 2, "intent", "request_refund",
+                                    "dispute_charge", "qa2", text="I want my money back")
+    reviews.record_label_correction(store, "c-2", 0, "intent", None, "lost_or_stolen_card", "qa",
                                     text="lost my card")
     reviews.record_label_correction(store, "c-3", 0, "sentiment", "neutral", "negative", "qa",
                                     text="meh")
     out = reviews.export_corrections(store, "intent")
-    assert out.to_dicts() == [{"text": "I want my money back", "label": "dispute"},
-                              {"text": "lost my card", "label": "lost_card"}]
+    assert out.to_dicts() == [{"text": "I want my money back", "label": "dispute_charge"},
+                              {"text": "lost my card", "label": "lost_or_stolen_card"}]
     con = reviews.connect(store)
     assert reviews.export_corrections(con, "sentiment").to_dicts() == [
         {"text": "meh", "label": "negative"}]

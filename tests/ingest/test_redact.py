@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from itertools import pairwise
 from pathlib import Path
 
 import polars as pl
@@ -145,17 +146,22 @@ def _iban_with_check(country: str, bban: str) -> str:
     return f"{country}{check:02d}{bban}"
 
 
-@given(country=st.sampled_from([("GB", 18), ("DE", 18), ("FR", 23), ("NL", 14)]),
-       seed=st.integers(0, 2**32 - 1), spaced=st.booleans(), before=sentence_words)
+# (country, letters, digits): the BBAN structure of the country (a bank code of letters, then
+# digits), as the IBAN registry defines it
+@given(country=st.sampled_from([("GB", 4, 14), ("DE", 0, 18), ("FR", 0, 23), ("NL", 4, 10)]),
+       seed=st.integers(0, 2**32 - 1), spaced=st.booleans(), lower=st.booleans(),
+       before=sentence_words)
 @settings(max_examples=200, deadline=None)
-def test_valid_ibans_are_always_redacted(country: tuple[str, int], seed: int, spaced: bool,
-                                         before: str) -> None:
-    code, n = country
+def test_valid_ibans_are_always_redacted(country: tuple[str, int, int], seed: int, spaced: bool,
+                                         lower: bool, before: str) -> None:
+    code, letters, n = country
     rnd = random.Random(seed)
-    bban = "".join(rnd.choice("0123456789") for _ in range(n))
+    bban = "".join(rnd.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(letters)) \
+        + "".join(rnd.choice("0123456789") for _ in range(n))
     iban = _iban_with_check(code, bban)
     assert iban_ok(iban)
     printed = " ".join(iban[i:i + 4] for i in range(0, len(iban), 4)) if spaced else iban
+    printed = printed.lower() if lower else printed
     redacted, spans = redact_text(f"{before} IBAN {printed} thanks".strip())
     assert [s.pii_type for s in spans] == ["IBAN"]
     assert redacted.endswith("IBAN [IBAN] thanks")
@@ -243,3 +249,23 @@ def test_piispan_is_a_namedtuple() -> None:
     _, spans = redact_text("mail bo@ex.com now")
     assert spans == [PiiSpan("EMAIL", 5, 12)]
     assert spans[0].pii_type == "EMAIL" and spans[0].end == 12
+
+
+UNICODE_SEPARATORS = [" ", "-", ".", "\t", "\u00a0", "\u2009", "\u202f", "\u2007", "\u200b",
+                      "\u2013", "\u2014", "\u2212", "\u2011"]
+
+
+@given(card=valid_cards(), cuts=st.lists(st.integers(1, 18), min_size=1, max_size=4, unique=True),
+       sep=st.sampled_from(UNICODE_SEPARATORS), before=sentence_words, after=sentence_words)
+@settings(max_examples=400, deadline=None)
+def test_cards_in_any_grouping_and_separator_are_redacted(card: tuple[str, str], cuts: list[int],
+                                                          sep: str, before: str,
+                                                          after: str) -> None:
+    digits, _ = card
+    bounds = [0, *sorted(c for c in cuts if c < len(digits)), len(digits)]
+    printed = sep.join(digits[a:b] for a, b in pairwise(bounds) if b > a)
+    text = f"{before} {printed} {after}".strip()
+    redacted, spans = redact_text(text)
+    assert "CARD" in [s.pii_type for s in spans]
+    assert not any(ch.isdigit() for ch in redacted)
+    assert redacted.replace("[CARD]", "").split() == text.replace(printed, "").split()

@@ -34,9 +34,10 @@ from typing import Any
 
 import polars as pl
 
-from tierlens.dashboard import audit
+from tierlens.dashboard import audit, review_input
 from tierlens.dashboard.audit import GENESIS, conversation_object, flag_object, label_object
 from tierlens.errors import StoreError, TierlensError
+from tierlens.metrics.scorecard import load_scorecard
 from tierlens.settings import Settings, get_settings
 
 DISPOSITIONS = ("confirmed", "dismissed", "escalated")
@@ -188,6 +189,11 @@ def _one_of(value: str, choices: tuple[str, ...], what: str) -> None:
         raise ReviewError(f"{what} must be one of {', '.join(choices)}")
 
 
+def _valid(problem: str | None) -> None:
+    if problem is not None:
+        raise ReviewError(problem)
+
+
 def _need(value: str | None, what: str) -> str:
     if value is None or not str(value).strip():
         raise ReviewError(f"{what} is required")
@@ -199,9 +205,8 @@ def record_review(path: Path | str, conversation_id: str, reviewer: str,
     """Save a human review (criterion -> 1/0/None for N/A). Returns the audit seq."""
     _need(conversation_id, "conversation_id")
     _need(reviewer, "reviewer")
-    for k, v in criteria.items():
-        if v not in (0, 1, None):
-            raise ReviewError(f"criterion {k!r}: score must be 1, 0 or N/A, got {v!r}")
+    card = load_scorecard(get_settings().scorecard_path)
+    _valid(review_input.review_problem(criteria, total, tuple(c.name for c in card.criteria)))
     at = _now()
     with _store(path) as con, _immediate(con):
         prev = con.execute("SELECT criteria, total, note, reviewer FROM reviews "
@@ -257,6 +262,7 @@ def record_label_corrections(path: Path | str, rows: list[dict[str, Any]]) -> in
     for r in rows:
         _need(r.get("conversation_id"), "conversation_id")
         _one_of(r.get("label_type"), LABEL_TYPES, "label_type")
+        _valid(review_input.label_problem(r["label_type"], r.get("new_value")))
         clean.append({**r, "new_value": _need(r.get("new_value"), "new_value"),
                       "who": _need(r.get("who"), "who")})
     seq = 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import io
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import streamlit as st
 
 from tierlens.dashboard import audit, queries, reviews
 from tierlens.errors import StoreError
+from tierlens.export import csv_safe
 from tierlens.settings import get_settings
 
 CACHE_TTL_S = 900  # the key has the snapshot's mtime: a new publish invalidates at once
@@ -92,9 +94,8 @@ def failed(exc: Exception) -> None:
 
 
 def to_csv(frame: pl.DataFrame) -> bytes:
-    flat = frame.select([pl.col(c).cast(pl.String) if isinstance(frame.schema[c], (pl.List, pl.Struct,
-                         pl.Array)) else pl.col(c) for c in frame.columns])
-    return flat.write_csv().encode("utf-8")
+    """CSV export; cells a spreadsheet would run as a formula are escaped (tierlens.export)."""
+    return csv_safe(frame).write_csv().encode("utf-8")
 
 
 def to_parquet(frame: pl.DataFrame) -> bytes:
@@ -126,19 +127,34 @@ def drill_on_demand(label: str, name: str, fn_name: str, *args: Any, parquet: bo
         drill_table(q(fn_name, *args), name, label=label, parquet=parquet, expanded=True)
 
 
-def highlight(text: str, spans: list[tuple[int, int, str]]) -> str:
-    """HTML of ``text`` with each ``(start, end, title)`` span wrapped in ``<mark>`` (escaped).
+_PLACEHOLDER = re.compile(r"\[[A-Z]+\]")
+
+
+def evidence_span(flag: dict[str, Any], title: str) -> tuple[int, int, str, str | None]:
+    """A compliance hit as a :func:`highlight` span. A hit whose matched text is a PII
+    placeholder (a card the redaction missed, found by the Luhn scan, is stored as
+    ``[CARD]``) shows the placeholder, never the raw characters at its span."""
+    matched = flag.get("matched_text")
+    shown = matched if matched and _PLACEHOLDER.fullmatch(matched) else None
+    return int(flag["span_start"]), int(flag["span_end"]), title, shown
+
+
+def highlight(text: str, spans: list[tuple]) -> str:
+    """HTML of ``text`` with each ``(start, end, title[, shown])`` span wrapped in ``<mark>``
+    (escaped); with ``shown``, the mark holds ``shown`` instead of the span's characters.
 
     Overlapping or out-of-range spans are clipped; the text itself is always escaped.
     """
     out, pos = [], 0
-    for start, end, title in sorted((max(0, s), min(len(text), e), t) for s, e, t in spans
-                                    if s is not None and e is not None):
+    for start, end, title, shown in sorted(
+            (max(0, sp[0]), min(len(text), sp[1]), sp[2], sp[3] if len(sp) > 3 else None)
+            for sp in spans if sp[0] is not None and sp[1] is not None):
         if end <= pos or start >= end:
             continue
         start = max(start, pos)
         out.append(html.escape(text[pos:start]))
-        out.append(f'<mark title="{html.escape(title)}">{html.escape(text[start:end])}</mark>')
+        inner = text[start:end] if shown is None else shown
+        out.append(f'<mark title="{html.escape(title)}">{html.escape(inner)}</mark>')
         pos = end
     out.append(html.escape(text[pos:]))
     return "".join(out)

@@ -24,8 +24,9 @@ from typing import Any
 import orjson
 import polars as pl
 
-from tierlens.errors import RecordError
+from tierlens.errors import RecordError, describe
 from tierlens.ingest.readers import RawRecord
+from tierlens.ingest.redact import redact_changes, redact_value
 from tierlens.schema import CONVERSATION_SCHEMA, QUARANTINE_SCHEMA, TURN_SCHEMA, UTC_DATETIME
 
 PAYLOAD_CHARS = 2_000  # quarantined payloads are redacted and cut to this length
@@ -56,15 +57,15 @@ def parse_ts(value: Any, field_name: str) -> datetime | None:
         try:
             return datetime.fromtimestamp(float(value), tz=UTC)
         except (OverflowError, OSError, ValueError) as exc:
-            raise RecordError("bad_timestamp", f"{field_name}={value!r} is out of range",
-                              field_name) from exc
+            raise RecordError("bad_timestamp", f"{field_name}: a time out of range "
+                              f"({describe(value)})", field_name) from exc
     if not isinstance(value, str):
         raise RecordError("bad_timestamp", f"{field_name} must be an ISO-8601 string", field_name)
     try:
         dt = datetime.fromisoformat(value.strip())
     except ValueError as exc:
-        raise RecordError("bad_timestamp", f"{field_name}={value[:40]!r} is not an ISO-8601 time "
-                          "(e.g. 2026-10-01T09:14:03Z)", field_name) from exc
+        raise RecordError("bad_timestamp", f"{field_name}: not an ISO-8601 time, e.g. "
+                          f"2026-10-01T09:14:03Z ({describe(value)})", field_name) from exc
     if dt.tzinfo is None:
         return dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
@@ -78,18 +79,18 @@ def _num(value: Any, field_name: str, kind: type) -> float | int | None:
     try:
         number = float(value)
     except (TypeError, ValueError) as exc:
-        raise RecordError("bad_type", f"{field_name}={str(value)[:40]!r} is not a number",
+        raise RecordError("bad_type", f"{field_name}: not a number ({describe(value)})",
                           field_name) from exc
     if number != number:  # noqa: PLR0124 -- NaN: treat as missing (CSV/Parquet exports write NaN for empty)
         return None
     if kind is int:
-        out_of_range = RecordError("out_of_range", f"{field_name}={value!r} is out of range",
-                                   field_name)
+        out_of_range = RecordError("out_of_range", f"{field_name}: out of range "
+                                   f"({describe(value)})", field_name)
         if math.isinf(number):
             raise out_of_range
         if number != int(number):
-            raise RecordError("bad_type", f"{field_name}={value!r} must be a whole number",
-                              field_name)
+            raise RecordError("bad_type", f"{field_name}: must be a whole number "
+                              f"({describe(value)})", field_name)
         if not -(2**15) <= number < 2**15:  # the int columns (csat, nps) are Int16
             raise out_of_range
         return int(number)
@@ -307,9 +308,31 @@ def _conversations_frame(conv_cols: dict[str, list[Any]]) -> pl.DataFrame:
         "n_turns": pl.Int32, "_rec": pl.Int64})
 
 
+# Free-form identifier fields: stored as given, so PII typed into one (an e-mail as the
+# conversation id, a phone number as the queue) is redacted like turn text, before anything
+# (validation messages, quarantine, the warehouse) sees it.
+ID_COLUMNS = {"conversations": ("conversation_id", "channel", "first_queue", "language"),
+              "turns": ("conversation_id", "agent_id", "queue")}
+
+
+def _redact_ids(conversations: pl.DataFrame, turns: pl.DataFrame
+                ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Redact the identifier columns of both frames, each distinct value once."""
+    frames = {"conversations": conversations, "turns": turns}
+    values = pl.concat([frames[f].get_column(c).alias("v") for f, cols in ID_COLUMNS.items()
+                        for c in cols])
+    changed = redact_changes(values)
+    if not changed:
+        return conversations, turns
+    return tuple(frames[f].with_columns(pl.col(c).replace(changed) for c in ID_COLUMNS[f])
+                 for f in ("conversations", "turns"))
+
+
 def _finish(conversations: pl.DataFrame, turns: pl.DataFrame,
             rejected: list[tuple[RawRecord, RecordError]], payloads: dict[int, Any]) -> Batch:
-    """Parse times, reject records with unparseable ones, add tier_path and content_hash."""
+    """Redact identifier fields, parse times, reject records with unparseable ones, add
+    tier_path and content_hash."""
+    conversations, turns = _redact_ids(conversations, turns)
     conversations, turns, bad = _parse_times(conversations, turns)
     if bad:
         by_rec = {r: e for r, e in bad.items()}
@@ -401,14 +424,20 @@ def with_tier_path(conversations: pl.DataFrame, turns: pl.DataFrame) -> pl.DataF
 
 def quarantine_rows(rows: list[tuple[str, int | None, str | None, str | None, str, str, Any]],
                     redact) -> pl.DataFrame:
-    """Build quarantine rows; payloads are redacted (raw text is never stored) and truncated."""
+    """Build quarantine rows; payloads are redacted (raw text is never stored) and truncated,
+    and so are the conversation id and the message (messages describe a bad value rather
+    than repeat it; this is the safety net)."""
     out = []
     for source_file, line, cid, fld, reason, message, payload in rows:
+        cid = None if cid is None else redact(cid)
+        message = redact(message)
         if payload is None:
             text = None
         else:
+            # strings are redacted before JSON escapes them (a tab between card digits
+            # becomes the two characters \t in JSON text, which no detector reads as a space)
             text = payload if isinstance(payload, str) else orjson.dumps(
-                payload, default=str).decode()
+                redact_value(payload), default=str).decode()
             text = redact(text[: PAYLOAD_CHARS * 2])[:PAYLOAD_CHARS]
         out.append((source_file, line, cid, fld, reason, message, text))
     return pl.DataFrame(out, schema=QUARANTINE_SCHEMA, orient="row")

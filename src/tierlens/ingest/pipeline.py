@@ -33,7 +33,7 @@ import polars as pl
 from tierlens.errors import InputError, RecordError
 from tierlens.ingest.normalize import Batch, normalize, quarantine_rows
 from tierlens.ingest.readers import RawRecord, detect_format, reader_for
-from tierlens.ingest.redact import PREFILTER, redact_frame, redact_text
+from tierlens.ingest.redact import redact_frame, redact_series, redact_text
 from tierlens.schema import NO_INGEST_MARKER, IngestCounts
 from tierlens.settings import Settings, get_settings
 from tierlens.store import writes
@@ -173,7 +173,7 @@ class _FileIngest:
         good_conv = conv.filter(~pl.col("_rec").is_in(list(bad)))
         good_turns = batch.turns.filter(~pl.col("_rec").is_in(list(bad)))
         red_turns, spans = redact_frame(good_turns.drop("_rec"))
-        good_conv = good_conv.with_columns(metadata=_redact_column(good_conv["metadata"]))
+        good_conv = good_conv.with_columns(metadata=redact_series(good_conv["metadata"]))
         quarantine = quarantine_rows(q, lambda text: redact_text(text)[0])
         dq = pl.DataFrame(result.dq_rows, schema={
             "suite": pl.String, "expectation": pl.String, "column_name": pl.String,
@@ -194,14 +194,6 @@ class _FileIngest:
         report.quarantined += n_quarantined
         report.turns_stored += counts.turns
         return n_quarantined
-
-
-def _redact_column(texts: pl.Series) -> pl.Series:
-    """``redact_text`` on every value, called only where the PII prefilter matches."""
-    idx = texts.str.contains(PREFILTER).fill_null(False).arg_true()
-    if idx.len() == 0:
-        return texts
-    return texts.scatter(idx, [redact_text(t)[0] for t in texts.gather(idx).to_list()])
 
 
 def _cid(payload: object) -> str | None:

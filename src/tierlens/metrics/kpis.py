@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from tierlens.export import write_csv_safe
+
 KPI_SCHEMA = {"month": pl.String, "tier": pl.String, "kpi": pl.String, "value": pl.Float64,
               "numerator": pl.Float64, "denominator": pl.Int64}
 
@@ -210,7 +212,7 @@ def render_kpis(kpis: pl.DataFrame, fmt: str = "table") -> str:
 
         return json.dumps(kpis.to_dicts(), indent=2, default=str)
     if fmt == "csv":
-        return kpis.write_csv()
+        return write_csv_safe(kpis)
     if fmt == "table":
         with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_hide_dataframe_shape=True,
                        tbl_hide_column_data_types=True, tbl_formatting="ASCII_MARKDOWN",

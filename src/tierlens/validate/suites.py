@@ -20,6 +20,7 @@ from typing import Any
 
 import polars as pl
 
+from tierlens.errors import describe
 from tierlens.schema import CHANNELS, EVENTS, SPEAKERS
 
 
@@ -153,7 +154,8 @@ def _run(name: str, checks: list[Check], frame: pl.DataFrame, index_cols: list[s
 
 def _dq_row(suite: str, check: Check, res) -> dict[str, Any]:
     r = res.result or {}
-    sample = [str(v)[:80] for v in (r.get("partial_unexpected_list") or [])[:5]]
+    # what the unexpected values look like, never the values: they may be PII
+    sample = [describe(v) for v in (r.get("partial_unexpected_list") or [])[:5]]
     return {"suite": suite, "expectation": check.expectation, "column_name": check.column,
             "success": bool(res.success), "element_count": r.get("element_count"),
             "unexpected_count": r.get("unexpected_count"),
@@ -240,7 +242,7 @@ def validate_batch(conversations: pl.DataFrame, turns: pl.DataFrame, *, max_turn
                 where = check.column if "turn_index" not in item else \
                     f"turns[{int(item['turn_index'])}].{check.column.replace('text_chars', 'text')}"
                 value = item.get(check.column)
-                shown = "" if value is None or value != value else f" (got {str(value)[:60]!r})"  # noqa: PLR0124 (NaN)
+                shown = "" if value is None or value != value else f" (got {describe(value)})"  # noqa: PLR0124 (NaN)
                 failures.append(HardFailure(int(item["_rec"]), where, check.reason,
-                                            check.message + shown))
+                                            f"{where}: {check.message}{shown}"))
     return ValidationResult(failures, [row for rows in dq.values() for row in rows])

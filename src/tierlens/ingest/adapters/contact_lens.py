@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from tierlens.errors import InputError, RecordError
+from tierlens.errors import InputError, RecordError, describe
 from tierlens.ingest.readers import RawRecord
 
 NAME = "contact_lens"
@@ -107,7 +107,7 @@ def _parse_abs(value: Any, field: str) -> datetime:
     try:
         ts = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise RecordError("bad_timestamp", f"{field} {value!r} is not an ISO-8601 time",
+        raise RecordError("bad_timestamp", f"{field}: not an ISO-8601 time ({describe(value)})",
                           field) from exc
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
@@ -146,11 +146,12 @@ def to_conversation(doc: Any, file_name: str = "", mtime: datetime | None = None
     status = doc.get("JobStatus")
     if status is not None and status != "COMPLETED":
         raise RecordError("analysis_not_completed",
-                          f"JobStatus is {status!r}; only COMPLETED analyses hold a transcript",
+                          f"JobStatus is not COMPLETED ({describe(status)}); only COMPLETED "
+                          "analyses hold a transcript",
                           "JobStatus")
     channel = str(doc.get("Channel") or "").lower()
     if channel not in ("voice", "chat"):
-        raise RecordError("bad_value", f"Channel {doc.get('Channel')!r} is not VOICE or CHAT",
+        raise RecordError("bad_value", f"Channel: not VOICE or CHAT ({describe(doc.get('Channel'))})",
                           "Channel")
     meta_in = doc.get("CustomerMetadata") or {}
     contact_id = meta_in.get("ContactId")
@@ -211,7 +212,7 @@ def _speaker(role: str | None, display_name: str | None, field: str) -> str:
         return "bot"
     speaker = _ROLES.get(role or "")
     if speaker is None:
-        raise RecordError("unknown_speaker", f"{field}: participant role {role!r} is not AGENT, "
+        raise RecordError("unknown_speaker", f"{field}: participant role ({describe(role)}) is not AGENT, "
                           "CUSTOMER, SYSTEM, SUPERVISOR or CUSTOM_BOT", field)
     return speaker
 

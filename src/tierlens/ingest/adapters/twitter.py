@@ -47,7 +47,7 @@ from typing import Any
 
 import polars as pl
 
-from tierlens.errors import InputError, RecordError
+from tierlens.errors import InputError, RecordError, describe
 from tierlens.ingest.readers import RawRecord
 
 NAME = "twitter"
@@ -137,7 +137,8 @@ def threads(df: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, RecordError
     bad_id = df.filter(pl.col("id").is_null())
     for row, raw in bad_id.select("row", "tweet_id").iter_rows():
         errors.append((row, RecordError("bad_id",
-                                        f"tweet_id {raw!r} is not a numeric tweet id", "tweet_id")))
+                                        f"tweet_id: not a numeric tweet id ({describe(raw)})",
+                                        "tweet_id")))
     df = df.filter(pl.col("id").is_not_null())
     dup = df.filter(pl.col("id").is_duplicated() & (pl.col("row") != pl.col("row").min().over("id")))
     for row, tid in dup.select("row", "id").iter_rows():
@@ -191,11 +192,11 @@ def _thread_frames(tweets: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, 
     for row, ts, created, inbound in bad.select("row", "ts", "created_at", "inbound").iter_rows():
         if ts is None:
             errors.append((row, RecordError(
-                "bad_timestamp", f"created_at {created!r} is not like "
-                "'Tue Oct 31 22:10:47 +0000 2017'", "created_at")))
+                "bad_timestamp", "created_at: not like 'Tue Oct 31 22:10:47 +0000 2017' "
+                f"({describe(created)})", "created_at")))
         else:
             errors.append((row, RecordError(
-                "bad_value", f"inbound {inbound!r} is not True or False", "inbound")))
+                "bad_value", f"inbound: not True or False ({describe(inbound)})", "inbound")))
     # brands in order of their first tweet (known even when that tweet itself is unusable)
     brands = (t.filter(pl.col("is_inbound").eq_missing(False))
               .sort(["ts", "id"], nulls_last=True)
