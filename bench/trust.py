@@ -97,15 +97,15 @@ def main() -> None:
     a = ap.parse_args()
 
     from tierlens.metrics.truthcheck import records_to_frames, truth_scores
-    from tierlens.simulate import simulate
+    from tierlens.simulate import simulate, truth_files
 
     sim = a.work / f"sim-{a.conversations}-{a.months}-{a.seed}"
-    if not (sim / "ground_truth_kpis.json").exists():
+    rows_file, kpis_file = truth_files(sim)
+    if not kpis_file.exists():
         simulate(a.conversations, a.months, a.seed, sim)
     conv, turns = records_to_frames(_lines(sim / "conversations.jsonl.gz"))
-    truth = truth_scores(_lines(sim / "ground_truth.jsonl.gz"))
-    as_of = datetime.fromisoformat(json.loads((sim / "ground_truth_kpis.json").read_text())
-                                   ["as_of"])
+    truth = truth_scores(_lines(rows_file))
+    as_of = datetime.fromisoformat(json.loads(kpis_file.read_text())["as_of"])
     model = pl.read_parquet(a.predictions).select("conversation_id", "intent", "resolution")
     rows = evaluate(conv, turns, truth, model, as_of, a.share, a.draws, a.seed)
     with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_hide_dataframe_shape=True,

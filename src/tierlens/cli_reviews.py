@@ -52,7 +52,7 @@ def import_cmd(file: Annotated[Path, typer.Argument(
     settings = get_settings().for_warehouse(db)
     target = store or default_path(settings)
     try:
-        counts = import_reviews(file, target, _known_ids(settings.warehouse))
+        counts = import_reviews(file, target, _known_ids(settings.warehouse), settings)
     except TierlensError as exc:
         _fail(str(exc))
     parts = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))

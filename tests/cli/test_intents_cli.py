@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.cli.conftest import EXPECTED_INTENT, INTENTS_CSV, conversations_file
 
@@ -88,11 +89,17 @@ def test_reviewer_intent_corrections_retrain_the_warehouse_taxonomy(cli, tmp_pat
     from tierlens.settings import get_settings
 
     db = tmp_path / "w.duckdb"
-    store = get_settings().for_warehouse(db).review_store
+    own = get_settings().for_warehouse(db)
+    store = own.review_store
     store.parent.mkdir(parents=True)
+    # an intent of no taxonomy yet is refused; once the warehouse has one, its labels count
+    with pytest.raises(reviews.ReviewError, match="intent label 'weather' is unknown"):
+        reviews.record_label_correction(store, "w-1", 0, "intent", "alarm", "weather", "qa",
+                                        text="any chance of hail this evening", settings=own)
+    cli("train-intents", INTENTS_CSV, "--no-corrections", "--db", db)
     reviews.record_label_correction(store, "w-1", 0, "intent", "alarm", "weather", "qa",
-                                    text="any chance of hail this evening")
-    reviews.record_label_correction(store, "w-1", 1, "intent", "weather", "billing", "qa",
+                                    text="any chance of hail this evening", settings=own)
+    reviews.record_label_correction(store, "w-1", 1, "intent", "weather", "billing_inquiry", "qa",
                                     text="my invoice is wrong")
     report = _report(cli("train-intents", INTENTS_CSV, "--db", db).output)
     assert (report["corrections_used"], report["corrections_left_out"]) == (1, 1)

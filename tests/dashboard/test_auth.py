@@ -8,6 +8,7 @@ import time
 import bcrypt
 import pytest
 import yaml
+from conftest import PAGES
 
 from tierlens.dashboard import auth
 from tierlens.dashboard.auth import PasswordTooLong, authenticate
@@ -122,7 +123,7 @@ def test_the_dashboard_listens_on_localhost_unless_told(monkeypatch):
     from tierlens.cli import app
 
     calls = []
-    monkeypatch.setattr(subprocess, "call", lambda cmd: calls.append(cmd) or 0)
+    monkeypatch.setattr(subprocess, "call", lambda cmd, **kw: calls.append(cmd) or 0)
     runner = CliRunner()
     assert runner.invoke(app, ["dashboard", "--port", "8599"]).exit_code == 0
     assert runner.invoke(app, ["dashboard", "--host", "0.0.0.0"]).exit_code == 0
@@ -133,7 +134,6 @@ def test_the_dashboard_listens_on_localhost_unless_told(monkeypatch):
 
 
 def test_login_page_refuses_the_right_password_after_failures(users_file, tmp_path, monkeypatch):
-    from conftest import PAGES
     from streamlit.testing.v1 import AppTest
 
     from tierlens.settings import get_settings

@@ -105,7 +105,7 @@ def test_compliance_dispositions_a_red_flag(server, scored_root, tmp_path):
         page.get_by_role("button", name="Save disposition").click()
         expect(page.get_by_text("Disposition saved")).to_be_visible()
         expect(page.get_by_role("table").get_by_text(note, exact=False)).to_be_visible()
-        expect(page.get_by_text("Audit chain verified: intact.")).to_be_visible()
+        expect(page.get_by_text("Audit chain verified: intact")).to_be_visible()
         page.get_by_text("Audit log").first.scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / "audit_log.png"), full_page=True)
         browser.close()

@@ -8,6 +8,8 @@ and for records mutated with any value in any field.
 
 from __future__ import annotations
 
+import copy
+
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -31,8 +33,11 @@ JSON_VALUES = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=
                            | st.dictionaries(st.sampled_from(["text", "a", "ts"]), inner,
                                              max_size=3), max_leaves=6)
 # values that trip type handling: booleans and numbers where text goes, text where numbers go
+# (copied on every draw: `mutated` edits values in place, and a shared list or dict changed by
+# one example would change what later examples draw: Hypothesis's FlakyStrategyDefinition)
 ODD_VALUES = st.sampled_from([True, False, 0, 1, -1, 1.5, 1e20, 2**64, float("nan"),
-                              float("inf"), "", "0.5", "true", {"a": 1}, [1], [], None])
+                              float("inf"), "", "0.5", "true", {"a": 1}, [1], [], None]
+                             ).map(copy.deepcopy)
 ANY_VALUE = ODD_VALUES | JSON_VALUES
 TS_SPELLINGS = st.sampled_from(["{}Z", "{}+00:00", "{}+02:00", "{}", " {}Z "])
 TURN_KEYS = ["speaker", "text", "ts", "agent_id", "bot_confidence", "event", "queue"]

@@ -35,13 +35,13 @@ def _biased_model(truth: pl.DataFrame, seed: int) -> pl.DataFrame:
 
 
 def test_reviewed_sample_corrects_containment_and_fcr(tmp_path):
-    from tierlens.simulate import simulate
+    from tierlens.simulate import simulate, truth_files
 
     simulate(6000, 4, 20261129, tmp_path)
     conv, turns = records_to_frames(_lines(tmp_path / "conversations.jsonl.gz"))
-    truth = truth_scores(_lines(tmp_path / "ground_truth.jsonl.gz"))
-    as_of = datetime.fromisoformat(json.loads((tmp_path / "ground_truth_kpis.json")
-                                              .read_text())["as_of"])
+    rows_file, kpis_file = truth_files(tmp_path)
+    truth = truth_scores(_lines(rows_file))
+    as_of = datetime.fromisoformat(json.loads(kpis_file.read_text())["as_of"])
     rows = evaluate(conv, turns, truth, _biased_model(truth, 1), as_of, share=0.10, draws=5,
                     seed=3, kpis=("containment_durable", "fcr"))
     s = summary(rows)

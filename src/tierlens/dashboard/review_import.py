@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tierlens.dashboard.reviews import LABEL_TYPES, record_label_corrections
 from tierlens.errors import InputError
+from tierlens.settings import Settings
 from tierlens.metrics.episodes import REASONS
 
 REQUIRED = ("conversation_id", "label_type", "label", "reviewer")
@@ -81,10 +82,10 @@ def _row(path: Path, line: int, rec: dict, known: Callable[[str], bool] | None) 
             "new_value": label, "who": val["reviewer"], "old_value": None, "text": None}
 
 
-def import_reviews(path: Path, store: Path, known: Callable[[str], bool] | None = None
-                   ) -> Counter:
+def import_reviews(path: Path, store: Path, known: Callable[[str], bool] | None = None,
+                   settings: Settings | None = None) -> Counter:
     """Check the whole file, then write every row in one transaction. Returns label counts
-    per label type."""
+    per label type. ``settings``: the warehouse whose intent taxonomies count as known."""
     rows = read_review_csv(path, known)
-    record_label_corrections(store, rows)
+    record_label_corrections(store, rows, settings)
     return Counter(r["label_type"] for r in rows)

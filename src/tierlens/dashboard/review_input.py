@@ -48,7 +48,35 @@ def intent_labels(settings: Settings | None = None) -> frozenset[str]:
             continue  # a broken head is reported where it is loaded, not here
         if isinstance(doc, dict) and doc.get("kind") == "classifier":
             names.update(str(label) for label in doc.get("labels", []))
+    names.update(_warehouse_intents(settings or get_settings()))
     return frozenset(names)
+
+
+def _warehouse_intents(settings: Settings) -> set[str]:
+    """Labels of the taxonomies trained into the settings' warehouse (`tierlens
+    train-intents`), read only; none when the warehouse is missing or a run holds its lock."""
+    import duckdb
+
+    path = Path(settings.warehouse)
+    if not path.exists():
+        return set()
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return set()
+    try:
+        rows = con.execute("SELECT head_json FROM intent_taxonomies").fetchall()
+    except duckdb.Error:
+        return set()
+    finally:
+        con.close()
+    out: set[str] = set()
+    for (doc,) in rows:
+        try:
+            out.update(str(label) for label in json.loads(doc).get("labels", []))
+        except (ValueError, AttributeError):
+            continue
+    return out
 
 
 def known_labels(label_type: str, settings: Settings | None = None) -> frozenset[str]:

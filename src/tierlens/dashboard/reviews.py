@@ -247,14 +247,16 @@ def record_disposition(path: Path | str, conversation_id: str, rule_id: str,
 
 def record_label_correction(path: Path | str, conversation_id: str, turn_index: int | None,
                             label_type: str, old_value: str | None, new_value: str, who: str,
-                            text: str | None = None) -> int:
-    """Correct an auto label; stored as a labelled example. Returns the audit seq."""
+                            text: str | None = None, settings: Settings | None = None) -> int:
+    """Correct an auto label; stored as a labelled example. Returns the audit seq.
+    ``settings``: whose warehouse's own intent taxonomies count as known labels."""
     return record_label_corrections(path, [{
         "conversation_id": conversation_id, "turn_index": turn_index, "label_type": label_type,
-        "old_value": old_value, "new_value": new_value, "who": who, "text": text}])
+        "old_value": old_value, "new_value": new_value, "who": who, "text": text}], settings)
 
 
-def record_label_corrections(path: Path | str, rows: list[dict[str, Any]]) -> int:
+def record_label_corrections(path: Path | str, rows: list[dict[str, Any]],
+                             settings: Settings | None = None) -> int:
     """Save several label corrections (keys as :func:`record_label_correction`'s arguments)
     in ONE transaction, each with its audit row: all of them or none. Returns the last audit
     seq (0 for no rows)."""
@@ -262,7 +264,7 @@ def record_label_corrections(path: Path | str, rows: list[dict[str, Any]]) -> in
     for r in rows:
         _need(r.get("conversation_id"), "conversation_id")
         _one_of(r.get("label_type"), LABEL_TYPES, "label_type")
-        _valid(review_input.label_problem(r["label_type"], r.get("new_value")))
+        _valid(review_input.label_problem(r["label_type"], r.get("new_value"), settings))
         clean.append({**r, "new_value": _need(r.get("new_value"), "new_value"),
                       "who": _need(r.get("who"), "who")})
     seq = 0
