@@ -17,8 +17,9 @@ Definitions (documented in models/cards/conversation.md):
   ``resolution_evidence`` the turns behind the two features that pushed hardest toward it
   (the reason in words is :func:`explain_resolution`). ``pending`` is not a model label: it
   is decided downstream while the repeat window is open.
-- **csat_predicted**: the mean predicted CSAT of the customer's turns (on USS this tracked the
-  dialogue's overall rating better than the last turn or the minimum; see the csat card).
+- **csat_predicted**: the mean predicted CSAT of the customer's turns. EXPERIMENTAL: it does not
+  track a dialogue's overall satisfaction well enough to report (Spearman 0.29 on held-out
+  USS; models/cards/csat.md), so it is not a KPI.
 """
 
 from __future__ import annotations
