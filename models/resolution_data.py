@@ -9,7 +9,8 @@ label per conversation (resolved / unresolved / abandoned) and a split:
   that asks the user something (REQUEST, CONFIRM, OFFER, OFFER_INTENT) before any notify act,
   so the customer leaves while the bot waits: ``abandoned``. Split by dialogue id like the
   bot-outcome head (sha1 % 5 == 0 test, == 1 validation): a cut variant shares its dialogue's
-  split, so no test dialogue is ever trained on in any form.
+  split, so no test dialogue is ever trained on in any form. End variants: the same dialogue
+  without the bot's closing turn (the customer has the last word), same label.
 - **USS** SGD part: the same notify-act rule on its system acts; MultiWOZ part: the last of
   ``Booking-Book`` / ``Train-OfferBooked`` (success) and ``*-NoBook`` / ``*-NoOffer`` (failure);
   dialogues with neither are left out (no evidence either way). Cut variants as above
@@ -47,10 +48,16 @@ def _rows(cid: str, turns: list[tuple[str, str]]) -> list[dict]:
 def _with_cut(source: str, key: str, turns: list[tuple[str, str]], label: str,
               question_at: list[int]) -> list[dict]:
     """The full dialogue plus, for about half the dialogues, one cut variant ending at a
-    bot question (deterministic choice by hash)."""
+    bot question, and for about half, the dialogue without the bot's closing turn (the
+    customer has the last word, as in many real transcripts; same label). Choices by hash."""
     split = split_of(key)
     out = [{"source": source, "conversation_id": f"{source}:{key}", "split": split,
             "label": label, "rows": _rows(f"{source}:{key}", turns)}]
+    if (len(turns) > 2 and turns[-1][0] == "bot" and turns[-2][0] == "customer"
+            and common.sha_bucket(key + "#end", 2) == 0):
+        cid = f"{source}:{key}#end"
+        out.append({"source": source, "conversation_id": cid, "split": split, "label": label,
+                    "rows": _rows(cid, turns[:-1])})
     if question_at and common.sha_bucket(key + "#cut", 2) == 0:
         cut = question_at[common.sha_bucket(key + "#at", len(question_at))]
         cid = f"{source}:{key}#cut{cut}"

@@ -30,7 +30,7 @@ def dialogue_frame(turns: pl.DataFrame, scores: pl.DataFrame) -> tuple[pl.DataFr
     from tierlens.score.resolution import FEATURES, features, matrix, standardise
 
     uss = {d["id"]: d["overall"] for d in common.uss_dialogues() if d["overall"] is not None}
-    feats = features(turns, scores).filter(~pl.col("conversation_id").str.contains("#cut"))
+    feats = features(turns, scores).filter(~pl.col("conversation_id").str.contains("#"))
     head = load_head("resolution", common.HEADS_DIR)
     proba = head.predict_proba(standardise(matrix(feats), head).astype(np.float32))
     cust = (scores.join(turns.select("conversation_id", pl.col("turn_index").cast(pl.Int32),

@@ -172,3 +172,26 @@ def test_head_trained_on_other_features_is_refused(tmp_path) -> None:
     (tmp_path / "resolution.json").write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="resolution"):
         score_conversations(*frames(LEFT), heads_dir=tmp_path)
+
+
+def test_issue_examples_through_the_real_heads(encoder) -> None:
+    """The reported cases, scored end to end by the served encoder and the shipped heads."""
+    from tierlens.score.turns import score_turns
+
+    turns = make_turns([
+        ("fail", 0, C, "I'd like to reserve a table for 2 at Sino in San Jose at 11:30", None),
+        ("fail", 1, "bot", "Sorry, the reservation could not be placed. Can I help with "
+                           "anything else?", None),
+        ("fail", 2, C, "No, but thanks", None),
+        ("ok", 0, C, "I'd like to reserve a table for 2 at Sino in San Jose at 11:30", None),
+        ("ok", 1, "bot", "Your reservation has been made. Can I help with anything else?", None),
+        ("ok", 2, C, "No, that's all. Thanks", None),
+        ("ok", 3, "bot", "Have a great day.", None),
+        ("gone", 0, C, "I want to book a table", None),
+        ("gone", 1, "bot", "Sure. In which city should I look?", None),
+    ])
+    out = {r["conversation_id"]: r
+           for r in score_conversations(turns, score_turns(turns, encoder=encoder)).to_dicts()}
+    assert out["fail"]["resolution"] == "unresolved" and 1 in out["fail"]["resolution_evidence"]
+    assert out["ok"]["resolution"] == "resolved"
+    assert out["gone"]["resolution"] == "abandoned" and out["gone"]["resolution_evidence"] == [1]

@@ -2,7 +2,7 @@
 
 tests/golden/score/resolution_sgd_test_sample.jsonl (models/make_resolution_golden.py): SGD dev
 TEST-split dialogues (never trained on), full and cut after a bot question: 60 per label, or
-all of them where the test split has fewer (12 unresolved: SGD rarely ends in failure). They
+all of them where the test split has fewer (21 unresolved: SGD rarely ends in failure). They
 go through the real pipeline path (served encoder, shipped heads, score_conversations) and
 each label's recall is compared with the SGD held-out recall recorded in the resolution head's
 metadata (models/cards/resolution.md), within a tolerance for the sample's sampling error
