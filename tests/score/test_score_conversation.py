@@ -180,8 +180,8 @@ def test_issue_examples_through_the_real_heads(encoder) -> None:
 
     turns = make_turns([
         ("fail", 0, C, "I'd like to reserve a table for 2 at Sino in San Jose at 11:30", None),
-        ("fail", 1, "bot", "Sorry, the reservation could not be placed. Can I help with "
-                           "anything else?", None),
+        ("fail", 1, "bot", ("Sorry, the reservation could not be placed. Can I help with "
+                            "anything else?"), None),
         ("fail", 2, C, "No, but thanks", None),
         ("ok", 0, C, "I'd like to reserve a table for 2 at Sino in San Jose at 11:30", None),
         ("ok", 1, "bot", "Your reservation has been made. Can I help with anything else?", None),
