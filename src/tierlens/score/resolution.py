@@ -196,18 +196,24 @@ def predict(feats: pl.DataFrame, head: Head) -> pl.DataFrame:
     rel = w - w.mean(axis=1, keepdims=True)
     contrib = z * rel[:, k].T
     contrib[(x == 0) | (contrib <= 0)] = -np.inf
-    order = np.argsort(-contrib, axis=1)[:, :2]
-    top = np.take_along_axis(contrib, order, axis=1)
+    order = np.argsort(-contrib, axis=1)[:, :2]  # (n, 2) feature positions
+    found = np.isfinite(np.take_along_axis(contrib, order, axis=1))
+    # each feature's evidence column (position in EVIDENCE_COLUMNS, or -1 for none)
+    ev_of = np.asarray([EVIDENCE_COLUMNS.index(FEATURE_INFO[f][0])
+                        if FEATURE_INFO[f][0] else -1 for f in FEATURES])
+    ev = feats.select(EVIDENCE_COLUMNS).to_numpy().astype(np.float64)  # NaN when absent
+    ev = np.concatenate([ev, np.full((len(ev), 1), np.nan)], axis=1)  # column -1: none
+    turn = np.take_along_axis(ev, ev_of[order], axis=1)
+    turn[~found] = np.nan
     reasons = np.asarray([FEATURE_INFO[f][1] for f in FEATURES], dtype=object)
-    ev_cols = [FEATURE_INFO[f][0] for f in FEATURES]
-    ev = {c: feats.get_column(c).to_numpy() for c in EVIDENCE_COLUMNS}
-    evidence, reason = [], []
-    for i in range(len(x)):
-        picked = [j for j, v in zip(order[i], top[i], strict=True) if np.isfinite(v)]
-        turns_i = {int(ev[ev_cols[j]][i]) for j in picked if ev_cols[j] is not None
-                   and ev[ev_cols[j]][i] is not None and not np.isnan(ev[ev_cols[j]][i])}
-        evidence.append(sorted(turns_i))
-        reason.append("; ".join(reasons[j] for j in picked) or "no single feature decided")
+    why = np.where(found, reasons[order], None)
+    picked = pl.DataFrame({"t0": turn[:, 0], "t1": turn[:, 1], "r0": why[:, 0], "r1": why[:, 1]},
+                          schema={"t0": pl.Float64, "t1": pl.Float64, "r0": pl.String,
+                                  "r1": pl.String}, nan_to_null=True)
+    evidence = picked.select(pl.concat_list(pl.col("t0", "t1").cast(pl.Int32))
+                             .list.drop_nulls().list.unique().list.sort()).to_series()
+    reason = picked.select(pl.concat_str("r0", "r1", separator="; ", ignore_nulls=True)
+                           .fill_null("no single feature decided")).to_series()
     return pl.DataFrame({
         "conversation_id": feats.get_column("conversation_id"),
         "resolution": pl.Series(np.asarray(head.labels, dtype=object)[k], dtype=pl.String),
