@@ -18,6 +18,7 @@ import numpy as np
 import train_bot_outcome
 import train_csat
 import train_oos
+import train_resolution
 import train_sentiment
 
 from tierlens.score.heads import load_head
@@ -69,6 +70,22 @@ def eval_csat() -> dict:
     return {"USS test dialogues (user turns)": m}
 
 
+def eval_resolution() -> dict:
+    """The conversation-level resolution model through the runtime code, per test set."""
+    import polars as pl
+
+    from tierlens.score.resolution import LABELS, features, predict
+    turns, scores, labels = train_resolution.scored_sets(3000)
+    pred = predict(features(turns, scores), load_head("resolution", common.HEADS_DIR))
+    frame = labels.join(pred, on="conversation_id").with_columns(
+        *[pl.col(c).replace_strict({k: i for i, k in enumerate(LABELS)}, return_dtype=pl.Int64)
+          .alias(a) for c, a in (("label", "y"), ("resolution", "p"))])
+    out = train_resolution.evaluate_sets(frame, frame.get_column("p").to_numpy(), "test")
+    for m in out.values():
+        m.update({f"recall_{lab}": m[lab]["recall"] for lab in LABELS})
+    return out
+
+
 def eval_sentiment() -> dict:
     head = load_head("sentiment", common.HEADS_DIR)
     rows, _ = train_sentiment.in_domain()
@@ -88,13 +105,15 @@ def eval_sentiment() -> dict:
 
 def main() -> None:
     results = {"intent": eval_intent(), "oos": eval_oos(), "bot_outcome": eval_bot_outcome(),
-               "csat": eval_csat(), "sentiment": eval_sentiment()}
+               "csat": eval_csat(), "sentiment": eval_sentiment(),
+               "resolution": eval_resolution()}
     print(f"{'head':12} {'split':34} {'n':>6} {'acc':>7} {'macroF1':>8} {'ECE':>6}  other")
     for head, splits in results.items():
         for split, m in splits.items():
             other = {k: round(v, 3) for k, v in m.items() if k in (
                 "auroc", "oos_recall_at_inscope_recall_0.95", "mae", "mae_constant_baseline",
-                "spearman", "macro_recall", "bucket_macro_f1")}
+                "spearman", "macro_recall", "bucket_macro_f1", "recall_resolved",
+                "recall_unresolved", "recall_abandoned")}
             acc = f"{m['accuracy']:.4f}" if "accuracy" in m else "-"
             f1 = f"{m['macro_f1']:.4f}" if "macro_f1" in m else "-"
             ece = f"{m['ece']:.4f}" if "ece" in m else "-"

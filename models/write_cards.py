@@ -46,7 +46,7 @@ FAILURE_MODES = {
         ("The rating is of the system's previous response, but the head only sees the user's "
         "turn: satisfaction that is not expressed in words is invisible to it."),
         ("The conversation-level mean of turn predictions tracks the dialogue's overall "
-        "rating only weakly (see conversation_test). Always shown as *predicted* CSAT."),
+        "rating only weakly (see conversation_test). Experimental, not a KPI (see below)."),
     ],
     "sentiment": [
         ("In-domain labels come from LLM annotation passes (see data/sentiment/AGREEMENT.md), "
@@ -110,7 +110,13 @@ def card(name: str) -> str:
                   "labels, including labels absent from the split (it understates); the metrics "
                   "above use the labels present.")]
     lines += ["", "## Known failure modes", ""] + [f"- {x}" for x in FAILURE_MODES[name]]
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    if name == "csat" and (CARDS / "csat.md").exists():
+        # keep the hand-written dialogue-level section (numbers: csat_conversation_eval.json)
+        old = (CARDS / "csat.md").read_text(encoding="utf-8")
+        if "\n## Dialogue level" in old:
+            text += old[old.index("\n## Dialogue level"):]
+    return text
 
 
 def main() -> None:

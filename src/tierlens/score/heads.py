@@ -24,7 +24,7 @@ import numpy as np
 from tierlens.errors import ModelError
 from tierlens.settings import get_settings
 
-HEAD_NAMES = ("sentiment", "intent", "oos", "bot_outcome", "csat")
+HEAD_NAMES = ("sentiment", "intent", "oos", "bot_outcome", "csat", "resolution")
 
 
 def default_heads_dir() -> Path:

@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from tierlens.score.encoder import Encoder, get_encoder
-from tierlens.score.heads import Head, load_head
+from tierlens.score.heads import HEAD_NAMES, Head, load_head
 
 TURN_SCORE_SCHEMA: dict[str, pl.DataType] = {
     "conversation_id": pl.String,
@@ -51,7 +51,7 @@ KEY_SCHEMA: dict[str, pl.DataType] = {"conversation_id": pl.String, "turn_index"
 
 def load_heads(heads_dir: Path | None = None,
                intent_head: str | Path = "intent") -> dict[str, Head]:
-    """The five heads by role.
+    """The heads by role (five turn heads and the conversation-level ``resolution`` model).
 
     ``intent_head`` is a head name in ``heads_dir`` or the path of a head's ``.json`` written
     by :func:`tierlens.score.train_intents.train_intents` (a user's own taxonomy).
@@ -66,15 +66,17 @@ def load_heads(heads_dir: Path | None = None,
             "intent": intent,
             "oos": load_head("oos", heads_dir),
             "bot_outcome": load_head("bot_outcome", heads_dir),
-            "csat": load_head("csat", heads_dir)}
+            "csat": load_head("csat", heads_dir),
+            "resolution": load_head("resolution", heads_dir)}
 
 
 def model_version(encoder: Encoder, heads: dict[str, Head]) -> str:
     """``<encoder>|<head>@<hash8>|...``, e.g.
-    ``all-MiniLM-L6-v2@0.1.0/int8|sentiment@1a2b3c4d|intent@...|oos@...|bot_outcome@...|csat@...``.
+    ``all-MiniLM-L6-v2@0.1.0/int8|sentiment@1a2b3c4d|intent@...|oos@...|bot_outcome@...|csat@...
+    |resolution@...`` (conversation scores come from these heads too, so a retrained
+    resolution model is a new version).
     """
-    return "|".join([encoder.version] + [heads[k].version for k in
-                                         ("sentiment", "intent", "oos", "bot_outcome", "csat")])
+    return "|".join([encoder.version] + [heads[k].version for k in HEAD_NAMES])
 
 
 def turn_keys(turns: pl.DataFrame) -> pl.DataFrame:
