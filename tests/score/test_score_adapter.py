@@ -95,3 +95,21 @@ def test_errors_name_the_file(tmp_path) -> None:
     renamed = {k.replace("layer.0", "layer.9"): v for k, v in arrays.items()}
     with pytest.raises(ModelError, match="no layer"):
         merge_adapter(_Tiny(), renamed)
+
+
+def test_heads_trained_on_other_encoder_weights_are_refused() -> None:
+    """The shipped heads were fit on the frozen encoder: an adapted encoder must not use them
+    silently (int8 heads on the fp32 runtime of the same weights stay allowed)."""
+    from types import SimpleNamespace
+
+    from tierlens.score.encoder import encoder_version
+    from tierlens.score.turns import load_heads, model_version
+
+    heads = load_heads()
+    trained = heads["intent"].meta["encoder_version"]
+    assert model_version(SimpleNamespace(version=trained), heads).startswith(trained + "|")
+    weights = trained.split("/")[0]
+    assert model_version(SimpleNamespace(version=weights + "/fp32"), heads)
+    other = SimpleNamespace(version=encoder_version("int8", "0123456789ab"))
+    with pytest.raises(ModelError, match="trained on encoder .* the encoder is .*lora-0123"):
+        model_version(other, heads)
