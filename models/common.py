@@ -3,6 +3,10 @@
 Only the scripts in models/ import this; runtime code never reads /work/shared.
 Embeddings are computed once with the served encoder precision and cached under
 ``$TIERLENS_TRAIN_CACHE`` (default /tmp/models/cache) by the encoder's own text-hash cache.
+The encoder is the served one: with ``TIERLENS_ENCODER_ADAPTER`` set, the LoRA adapter is
+merged in and the cache folder and the heads' ``encoder_version`` name its digest. Heads go
+to ``$TIERLENS_TRAIN_HEADS_DIR`` (default models/heads), so an experiment can leave the
+shipped heads alone.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 SHARED = Path(os.environ.get("TIERLENS_SHARED_DATA", REPO.parent / "shared" / "data"))
 TRAIN_CACHE = Path(os.environ.get("TIERLENS_TRAIN_CACHE", "/tmp/models/cache"))
-HEADS_DIR = REPO / "models" / "heads"
+HEADS_DIR = Path(os.environ.get("TIERLENS_TRAIN_HEADS_DIR", REPO / "models" / "heads"))
 PRECISION = os.environ.get("TIERLENS_TRAIN_PRECISION", "int8")
 
 _ENCODER = None

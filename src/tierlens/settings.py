@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tierlens.orchestrate.config import OrchestrationSettings
@@ -82,6 +82,15 @@ class Settings(BaseSettings):
 
     # --- scoring -----------------------------------------------------------------------
     precision: Literal["int8", "fp32"] = Field("int8", description="Encoder precision.")
+    encoder_adapter: Path | None = Field(
+        None, description="LoRA delta (.npz from models/train_encoder.py) merged into the "
+                          "encoder at load time; empty: the frozen base encoder.")
+
+    @field_validator("encoder_adapter", mode="before")
+    @classmethod
+    def _empty_adapter_is_none(cls, value):
+        """``TIERLENS_ENCODER_ADAPTER=`` (empty) selects the frozen base encoder."""
+        return None if value is None or str(value).strip() == "" else value
     bot_confidence_threshold: float = Field(0.9, ge=0, le=1,
                                             description="Below this a bot turn is low-confidence.")
 

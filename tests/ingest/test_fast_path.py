@@ -9,7 +9,6 @@ and for records mutated with any value in any field.
 from __future__ import annotations
 
 import copy
-
 import json
 from datetime import UTC, datetime, timedelta
 

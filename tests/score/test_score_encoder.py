@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -103,3 +105,72 @@ def test_int8_embedding_depends_on_the_text_only(encoder: Encoder) -> None:
 def test_unknown_precision_is_a_model_error() -> None:
     with pytest.raises(ModelError, match="precision"):
         Encoder("fp8")
+
+
+# -- the LoRA adapter (models/encoder/adapter.npz) merged in at load time ----------------------
+ADAPTER = Path(__file__).resolve().parents[2] / "models" / "encoder" / "adapter.npz"
+
+
+@pytest.fixture(scope="module")
+def adapted(tmp_path_factory: pytest.TempPathFactory) -> Encoder:
+    """The int8 encoder with the committed adapter merged in (own embedding cache)."""
+    return Encoder("int8", cache_dir=tmp_path_factory.mktemp("emb-lora"), threads=2,
+                   adapter=ADAPTER)
+
+
+def test_adapter_changes_embeddings_and_version(encoder: Encoder, adapted: Encoder) -> None:
+    from tierlens.score.adapter import adapter_digest, load_adapter
+
+    digest = adapter_digest(load_adapter(ADAPTER))
+    assert adapted.version == encoder_version("int8", digest)
+    assert f"+lora-{digest}/int8-pt" in adapted.version and adapted.version != encoder.version
+    a, b = adapted.encode(SAMPLE), encoder.encode(SAMPLE)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-4)
+    cos = (a * b).sum(axis=1)
+    assert cos.max() < 0.9999, cos  # the delta moved every embedding ...
+    assert cos.min() > 0.3, cos  # ... without destroying them
+
+
+def test_adapted_int8_is_bit_stable_per_text(adapted: Encoder) -> None:
+    texts = [*SAMPLE, "ok", "Where is my parcel?"]
+    together = adapted._encode_unique(texts)
+    alone = np.vstack([adapted._encode_unique([t]) for t in texts])
+    reversed_ = adapted._encode_unique(texts[::-1])[::-1]
+    np.testing.assert_array_equal(together, alone)
+    np.testing.assert_array_equal(together, reversed_)
+    again = Encoder("int8", cache_dir=None, threads=1, adapter=ADAPTER)  # a second load
+    np.testing.assert_array_equal(together[:4], again._encode_unique(texts[:4]))
+
+
+def test_adapted_fp32_is_the_merged_model(adapted: Encoder) -> None:
+    fp32 = Encoder("fp32", cache_dir=None, threads=2, adapter=ADAPTER)
+    assert fp32.version.startswith(adapted.version.split("/")[0]) and fp32.version.endswith("/fp32")
+    cos = (fp32.encode(SAMPLE) * adapted.encode(SAMPLE)).sum(axis=1)
+    assert cos.min() >= 0.97, cos  # int8 of the merged graph tracks its fp32
+
+
+def test_embedding_cache_is_keyed_by_encoder_version(tmp_path) -> None:
+    """Frozen and adapted embeddings live in different cache folders and never mix."""
+    frozen = Encoder("fp32", cache_dir=tmp_path, threads=2, adapter=None)
+    lora = Encoder("fp32", cache_dir=tmp_path, threads=2, adapter=ADAPTER)
+    assert frozen.cache.folder != lora.cache.folder
+    v0 = frozen.encode(SAMPLE[:3])
+    v1 = lora.encode(SAMPLE[:3])
+    assert lora.forward_texts == 3  # nothing was served from the frozen encoder's cache
+    assert not np.allclose(v0, v1, atol=1e-3)
+    for enc in (frozen, lora):
+        assert enc.version.replace("/", "_") == enc.cache.folder.name
+
+
+def test_adapter_setting_empty_means_frozen(monkeypatch) -> None:
+    from tierlens.settings import Settings
+
+    monkeypatch.setenv("TIERLENS_ENCODER_ADAPTER", "")
+    assert Settings().encoder_adapter is None
+    monkeypatch.setenv("TIERLENS_ENCODER_ADAPTER", str(ADAPTER))
+    assert Settings().encoder_adapter == ADAPTER
+
+
+def test_missing_adapter_is_one_line_error(tmp_path) -> None:
+    with pytest.raises(ModelError, match="nowhere.npz not found"):
+        Encoder("fp32", cache_dir=None, adapter=tmp_path / "nowhere.npz")

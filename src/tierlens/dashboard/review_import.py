@@ -16,8 +16,8 @@ from pathlib import Path
 
 from tierlens.dashboard.reviews import LABEL_TYPES, record_label_corrections
 from tierlens.errors import InputError
-from tierlens.settings import Settings
 from tierlens.metrics.episodes import REASONS
+from tierlens.settings import Settings
 
 REQUIRED = ("conversation_id", "label_type", "label", "reviewer")
 CHOICES: dict[str, tuple[str, ...]] = {

@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from tierlens.errors import ModelError
+from tierlens.score.adapter import adapter_digest, load_adapter, merge_adapter
 from tierlens.settings import get_settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model ships in site-packages; never the hub
@@ -78,9 +79,30 @@ def _package_version() -> str:
 _VERSION_TAG = {"fp32": "fp32", "int8": "int8-pt", "int8-torch": "int8-torch-pt"}
 
 
-def encoder_version(precision: str) -> str:
-    """e.g. ``all-MiniLM-L6-v2@0.1.0/int8-pt``: name, package version, precision/runtime."""
-    return f"{ENCODER_NAME}@{_package_version()}/{_VERSION_TAG.get(precision, precision)}"
+def _weights_name(adapter_digest: str | None = None) -> str:
+    """``all-MiniLM-L6-v2@0.1.0``, plus ``+lora-<digest>`` when an adapter is merged in."""
+    base = f"{ENCODER_NAME}@{_package_version()}"
+    return f"{base}+lora-{adapter_digest}" if adapter_digest else base
+
+
+def encoder_version(precision: str, adapter_digest: str | None = None) -> str:
+    """e.g. ``all-MiniLM-L6-v2@0.1.0/int8-pt`` (name, package version, precision/runtime) or
+    ``all-MiniLM-L6-v2@0.1.0+lora-<digest>/int8-pt`` with a LoRA adapter merged in."""
+    return f"{_weights_name(adapter_digest)}/{_VERSION_TAG.get(precision, precision)}"
+
+
+_FROM_SETTINGS = object()
+
+
+def _base_model(path: Path, adapter: dict[str, np.ndarray] | None):
+    """The fp32 PyTorch model, with the adapter's low-rank deltas added to its weights."""
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(path), local_files_only=True)
+    model.eval()
+    if adapter is not None:
+        merge_adapter(model, adapter)
+    return model
 
 
 def text_key(text: str) -> bytes:
@@ -182,9 +204,12 @@ class Encoder:
     """
 
     def __init__(self, precision: str = "int8", cache_dir: Path | None = None,
-                 threads: int | None = None, runtime_dir: Path | None = None) -> None:
+                 threads: int | None = None, runtime_dir: Path | None = None,
+                 adapter=_FROM_SETTINGS) -> None:
         """``cache_dir``: embedding cache root (None: no disk cache). ``runtime_dir``: where
-        the exported int8 ONNX graph is kept (default ``settings.cache_dir / "onnx"``)."""
+        the exported int8 ONNX graph is kept (default ``settings.cache_dir / "onnx"``).
+        ``adapter``: a LoRA ``.npz`` merged into the base weights at load time (None: the
+        frozen base; default ``settings.encoder_adapter``)."""
         if precision not in PRECISIONS:
             raise ModelError(f"unknown encoder precision {precision!r}; use one of {PRECISIONS}")
         import torch
@@ -196,7 +221,12 @@ class Encoder:
         self.per_text = precision != "fp32"  # quantized: one text per forward (see above)
         self._pool = None
         self.precision = precision
-        self.version = encoder_version(precision)
+        if adapter is _FROM_SETTINGS:
+            adapter = get_settings().encoder_adapter
+        self.adapter_path = Path(adapter) if adapter else None
+        lora = load_adapter(self.adapter_path) if self.adapter_path else None
+        self.adapter_digest = adapter_digest(lora) if lora is not None else None
+        self.version = encoder_version(precision, self.adapter_digest)
         path = model_dir()
         self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         self._cache_root = cache_dir
@@ -208,12 +238,10 @@ class Encoder:
         if precision == "int8":
             onnx_dir = runtime_dir or (get_settings().cache_dir / "onnx")
             # single-threaded calls, run ``threads`` at a time from a thread pool
-            self._session = load_int8_session(path, onnx_dir, 1)
+            self._session = load_int8_session(path, onnx_dir, 1, lora, self.adapter_digest)
             self._model = None
         else:
-            from transformers import AutoModel
-            model = AutoModel.from_pretrained(str(path), local_files_only=True)
-            model.eval()
+            model = _base_model(path, lora)
             if precision == "int8-torch":
                 model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
                                                                dtype=torch.qint8)
@@ -314,17 +342,15 @@ class Encoder:
         return vecs[inverse]
 
 
-def _export_int8(path: Path, onnx_dir: Path) -> Path:
-    """Export the fp32 model to ONNX and quantize it to int8 with per-channel weights."""
+def _export_int8(path: Path, onnx_dir: Path, adapter: dict[str, np.ndarray] | None) -> Path:
+    """Export the fp32 model (adapter merged in) to ONNX, quantize it to per-channel int8."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import AutoModel
 
     onnx_dir.mkdir(parents=True, exist_ok=True)
     fp32 = onnx_dir / f".fp32-{os.getpid()}.onnx"
     int8 = onnx_dir / "model-int8-perchannel.onnx"
-    bert = AutoModel.from_pretrained(str(path), local_files_only=True)
-    bert.eval()
+    bert = _base_model(path, adapter)
 
     class _Wrapper(torch.nn.Module):
         def __init__(self) -> None:
@@ -350,15 +376,17 @@ def _export_int8(path: Path, onnx_dir: Path) -> Path:
     return int8
 
 
-def load_int8_session(path: Path, onnx_dir: Path, threads: int | None = None):
-    """ONNX Runtime session of the int8 model; exported on first use (about a minute)."""
+def load_int8_session(path: Path, onnx_dir: Path, threads: int | None = None,
+                      adapter: dict[str, np.ndarray] | None = None, digest: str | None = None):
+    """ONNX Runtime session of the int8 model (``adapter`` merged in, ``digest`` its name);
+    exported on first use (about a minute) into a folder named after the weights."""
     import onnxruntime as ort
 
-    onnx_dir = onnx_dir / f"{ENCODER_NAME}@{_package_version()}_int8"  # the graph's own name
+    onnx_dir = onnx_dir / f"{_weights_name(digest)}_int8"  # the graph's own name
     target = onnx_dir / "model-int8-perchannel.onnx"
     if not target.exists():
         try:
-            target = _export_int8(path, onnx_dir)
+            target = _export_int8(path, onnx_dir, adapter)
         except Exception as exc:
             raise ModelError(f"could not build the int8 encoder under {onnx_dir}: {exc}; "
                              "set TIERLENS_PRECISION=fp32 to run without it") from exc

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from tierlens.errors import ModelError
 from tierlens.score.encoder import Encoder, get_encoder
 from tierlens.score.heads import HEAD_NAMES, Head, load_head
 
@@ -70,12 +71,28 @@ def load_heads(heads_dir: Path | None = None,
             "resolution": load_head("resolution", heads_dir)}
 
 
+def check_heads_match(encoder: Encoder, heads: dict[str, Head]) -> None:
+    """ModelError if a head was trained on other encoder weights (another adapter or none).
+
+    Only the weights part of the version counts (``all-MiniLM-L6-v2@0.1.0+lora-<digest>``):
+    int8 heads serve the fp32 runtime of the same weights, but a head fit on the frozen
+    encoder reads meaningless features from an adapted one, and the reverse."""
+    weights = encoder.version.split("/")[0]
+    for name, head in heads.items():
+        trained = str(head.meta.get("encoder_version", "")).split("/")[0]
+        if trained and trained != weights:
+            raise ModelError(f"model head {name!r} was trained on encoder {trained}, but the "
+                             f"encoder is {weights}: retrain the heads (models/README.md) or "
+                             "change the encoder_adapter setting")
+
+
 def model_version(encoder: Encoder, heads: dict[str, Head]) -> str:
     """``<encoder>|<head>@<hash8>|...``, e.g.
     ``all-MiniLM-L6-v2@0.1.0/int8|sentiment@1a2b3c4d|intent@...|oos@...|bot_outcome@...|csat@...
     |resolution@...`` (conversation scores come from these heads too, so a retrained
     resolution model is a new version).
     """
+    check_heads_match(encoder, heads)
     return "|".join([encoder.version] + [heads[k].version for k in HEAD_NAMES])
 
 
