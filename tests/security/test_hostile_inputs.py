@@ -100,9 +100,9 @@ def test_record_messages_name_the_field_and_never_echo_the_value(warehouse):
     paths = [HOSTILE / "files" / n for n in ("ts_year_9999.jsonl", "dupkey_metadata.jsonl",
                                              "csv_invalid_utf8.csv", "dupkey_speaker.jsonl")]
     ingest_paths(con, paths, settings)
-    rows = dict(((r[0], r[1]), r[2:]) for r in con.execute(
+    rows = {(r[0], r[1]): r[2:] for r in con.execute(
         "SELECT regexp_extract(source_file, '[^/]*$'), reason, field, message FROM quarantine"
-    ).fetchall())
+    ).fetchall()}
     assert rows[("ts_year_9999.jsonl", "timestamp_out_of_window")][0] == "ended_at"
     assert rows[("dupkey_metadata.jsonl", "duplicate_key")][0] == "brand"
     assert rows[("csv_invalid_utf8.csv", "invalid_utf8")][0] == "text"

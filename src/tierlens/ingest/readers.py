@@ -30,7 +30,7 @@ from tierlens.errors import InputError, RecordError
 from tierlens.ingest.jsonlines import read_jsonl
 from tierlens.ingest.record import RawRecord
 
-__all__ = ["RawRecord", "read_csv", "read_jsonl", "read_parquet", "detect_format", "reader_for"]
+__all__ = ["RawRecord", "detect_format", "read_csv", "read_jsonl", "read_parquet", "reader_for"]
 
 HEAD_BYTES = 64 * 1024
 CSV_BATCH_ROWS = 100_000

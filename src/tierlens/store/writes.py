@@ -20,8 +20,7 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
-from tierlens.schema import (CONVERSATION_SCHEMA, PII_SPAN_SCHEMA, QUARANTINE_SCHEMA,
-                             TURN_SCHEMA)
+from tierlens.schema import CONVERSATION_SCHEMA, PII_SPAN_SCHEMA, QUARANTINE_SCHEMA, TURN_SCHEMA
 from tierlens.store.db import transaction
 
 # Tables holding rows derived from a conversation's content; cleared when it changes.
