@@ -7,7 +7,7 @@ wrongly shaped file gives one clear reason instead of a quarantine row per line:
 - NUL bytes without a UTF-16 byte-order mark (UTF-16/32 without BOM, a binary file) reject
   the file;
 - CR-only line endings (classic Mac) are read: lines split on CR;
-- pretty-printed JSON (a first line that doesn't parse and opens with ``{`` or ``[``) is read
+- pretty-printed JSON (a first line that is ``{`` or ``[`` alone, or an unparseable ``[{...``) is read
   as one JSON document: an object, an array of objects, or objects one after another, up to
   ``MAX_DOCUMENT_BYTES``; a larger one is rejected;
 - a file whose first ``LEADING_ERRORS`` lines are none of them a JSON object is rejected as
@@ -67,9 +67,10 @@ def layout(path: Path, head: bytes) -> str:
     body = head.removeprefix(_BOM)
     if b"\r" in body and b"\n" not in body:
         return "cr"
-    stripped = body.lstrip()
-    if stripped[:1] in (b"{", b"[") and b"\n" in stripped:
-        first = stripped.split(b"\n", 1)[0]
+    first = body.lstrip().split(b"\n", 1)[0].strip()
+    # a pretty-printer's first line: an opening brace or bracket alone, or an array's opening
+    # (a JSON Lines file whose first record is broken stays JSON Lines)
+    if first in (b"{", b"[") or first.startswith(b"[{") or first.startswith(b"[ {"):
         try:
             orjson.loads(first)
         except orjson.JSONDecodeError:
@@ -185,6 +186,7 @@ def read_jsonl(path: Path) -> Iterator[RawRecord]:
                 elif rec.error is None:
                     good = True
                     yield from pending
+                    pending = []
                     yield rec
                 else:
                     pending.append(rec)

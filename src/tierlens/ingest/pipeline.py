@@ -160,7 +160,7 @@ class _FileIngest:
         with transaction(self.con):
             writes.write_quarantine(self.con, self.run_id, self.fhash, quarantine)
             writes.append(self.con, "dq_results", dq)
-        n_quarantined = len({(r[0], r[1]) for r in q})
+        n_quarantined = len(batch.rejected) + len(bad)  # records, however many rows each
         report.read += batch.n_records
         report.stored += counts.stored
         report.updated += counts.updated

@@ -87,6 +87,8 @@ def cases() -> dict[str, tuple[bytes, dict]]:
                                       ok(invalid_json=1))
     c["json_single_quotes.jsonl"] = (jsonl(good, b"{'conversation_id': 'x'}"), ok(invalid_json=1))
     c["json_unquoted_key.jsonl"] = (jsonl(good, b'{conversation_id: "x"}'), ok(invalid_json=1))
+    c["json_first_line_broken.jsonl"] = (jsonl(b'{"conversation_id": "x", "turns": [', good, good2),
+                                         ok(2, invalid_json=1))
     c["json_array_line.jsonl"] = (jsonl(good, b"[1, 2, 3]"), ok(not_an_object=1))
     c["json_string_line.jsonl"] = (jsonl(good, b'"hello"'), ok(not_an_object=1))
     c["json_null_line.jsonl"] = (jsonl(good, b"null"), ok(not_an_object=1))
@@ -173,6 +175,8 @@ def cases() -> dict[str, tuple[bytes, dict]]:
     c["pretty_second_broken.jsonl"] = (pretty(good) + b'{\n  "conversation_id": \n', ok(invalid_json=1))
     c["pretty_dup_key.jsonl"] = (pretty(good) + b'{\n "conversation_id": "a",\n "conversation_id": "b"\n}\n',
                                  ok(duplicate_key=1))
+    c["pretty_two_on_a_line.jsonl"] = (b'[\n {"conversation_id": "a"}, {"conversation_id": "b"}\n]\n',
+                                       ok(0, missing_field=2))
     c["pretty_nan.jsonl"] = (pretty(good) + b'{\n "csat": NaN\n}\n', ok(invalid_json=1))
     # --- duplicate keys
     dup = json.dumps(good2).replace('"speaker": "customer"', '"speaker": "customer", "speaker": "agent"', 1)
