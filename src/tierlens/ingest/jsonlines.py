@@ -70,7 +70,7 @@ def layout(path: Path, head: bytes) -> str:
     first = body.lstrip().split(b"\n", 1)[0].strip()
     # a pretty-printer's first line: an opening brace or bracket alone, or an array's opening
     # (a JSON Lines file whose first record is broken stays JSON Lines)
-    if first in (b"{", b"[") or first.startswith(b"[{") or first.startswith(b"[ {"):
+    if first in (b"{", b"[") or first.startswith((b"[{", b"[ {")):
         try:
             orjson.loads(first)
         except orjson.JSONDecodeError:
