@@ -62,11 +62,42 @@ def test_ingesting_twice_is_byte_for_byte_equivalent(con, settings, tmp_path):
 
 def test_changed_redelivery_updates_not_duplicates(con, settings, tmp_path):
     ingest_paths(con, [write_jsonl(tmp_path / "v1.jsonl", [conversation("c-9")])], settings)
-    changed = conversation("c-9", csat=2, turns=[{"speaker": "customer", "text": "still broken"}])
-    report = ingest_paths(con, [write_jsonl(tmp_path / "v2.jsonl", [changed])], settings)
+    # the same turns with a changed field: a superset, so it replaces
+    report = ingest_paths(con, [write_jsonl(tmp_path / "v2.jsonl", [conversation("c-9", csat=2)])],
+                          settings)
     assert (report.updated, report.stored) == (1, 0)
-    assert _counts(con) == (1, 1)
+    assert _counts(con) == (1, 4)
     assert con.execute("SELECT csat FROM core_conversations").fetchone()[0] == 2
+    # more turns, every stored one among them: replaces, in the delivery's order
+    more = conversation("c-9", csat=3)
+    more["turns"] = more["turns"] + [{"speaker": "customer", "text": "thanks",
+                                      "ts": "2026-10-01T09:15:00Z"}]
+    report = ingest_paths(con, [write_jsonl(tmp_path / "v3.jsonl", [more])], settings)
+    assert (report.updated, report.stored) == (1, 0) and _counts(con) == (1, 5)
+    assert con.execute("SELECT csat FROM core_conversations").fetchone()[0] == 3
+
+
+def test_a_disjoint_part_is_appended_in_time_order(con, settings, tmp_path):
+    ingest_paths(con, [write_jsonl(tmp_path / "v1.jsonl", [conversation("c-9")])], settings)
+    later = conversation("c-9", csat=None, turns=[
+        {"speaker": "customer", "text": "still broken", "ts": "2026-10-01T09:30:00Z"}],
+        started_at="2026-10-01T09:30:00Z", ended_at="2026-10-01T09:31:00Z")
+    report = ingest_paths(con, [write_jsonl(tmp_path / "v2.jsonl", [later])], settings)
+    assert (report.updated, report.stored) == (1, 0)
+    assert _counts(con) == (1, 5)
+    row = con.execute("SELECT csat, started_at, ended_at, n_turns FROM core_conversations").fetchone()
+    # csat kept from the stored part (the later one has none); the span covers both parts
+    assert row[0] == 4 and row[3] == 5
+    assert (row[1].isoformat(), row[2].isoformat()) == ("2026-10-01T09:14:03+00:00",
+                                                        "2026-10-01T09:31:00+00:00")
+    texts = [r[0] for r in con.execute("SELECT text FROM core_turns ORDER BY turn_index").fetchall()]
+    assert texts[-1] == "still broken"
+    # an earlier part arriving after it lands before it: the order is by time, not arrival
+    earlier = conversation("c-9", turns=[
+        {"speaker": "customer", "text": "hello?", "ts": "2026-10-01T09:00:00Z"}])
+    ingest_paths(con, [write_jsonl(tmp_path / "v0.jsonl", [earlier])], settings)
+    texts = [r[0] for r in con.execute("SELECT text FROM core_turns ORDER BY turn_index").fetchall()]
+    assert texts[0] == "hello?" and len(texts) == 6
 
 
 def test_ingest_runs_ledger_reconciles(con, settings, tmp_path):

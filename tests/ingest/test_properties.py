@@ -62,7 +62,8 @@ def test_valid_conversation_round_trips(payload):
 MUTATIONS = st.sampled_from([
     ("drop", "conversation_id"), ("drop", "started_at"), ("drop", "turns"),
     ("set", "turns", None), ("set", "turns", "x"), ("set", "turns", []), ("set", "turns", [1]),
-    ("set", "started_at", "garbage"), ("set", "started_at", 12), ("set", "csat", 0),
+    ("set", "started_at", "garbage"), ("set", "started_at", 12), ("set", "started_at", 1_000_000_000),
+    ("set", "started_at", "9999-12-31T00:00:00Z"), ("set", "csat", 0),
     ("set", "csat", "four"), ("set", "conversation_id", None), ("set", "conversation_id", ""),
     ("turn", "speaker", "wizard"), ("turn", "speaker", None), ("turn", "text", None),
     ("turn", "ts", "nope"), ("turn", "bot_confidence", -1), ("turn", "event", "explode"),
@@ -82,9 +83,10 @@ def test_any_mutation_is_stored_or_quarantined(payload, mutation, which):
     else:
         payload["turns"][which % len(payload["turns"])][key] = value[0]
     outcome, batch = _check(payload)
-    # numbers where strings are expected are coerced (ids from CSV), epoch seconds are times:
+    # numbers where strings are expected are coerced (ids from CSV), epoch seconds are times
+    # (2001-09-09 here, inside the 2000..ingest+1 day window; epoch 12 is 1970, outside it):
     # those two mutations stay valid; every other one breaks the contract and must not be stored
-    benign = mutation in (("turn", "text", 42), ("set", "started_at", 12))
+    benign = mutation in (("turn", "text", 42), ("set", "started_at", 1_000_000_000))
     assert (outcome == "stored") == benign, (mutation, outcome)
     # never silently dropped: the record is either a frame row or a rejection, exactly once
     assert batch.conversations.height + len(batch.rejected) == 1

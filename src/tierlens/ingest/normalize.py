@@ -17,7 +17,7 @@ import hashlib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import chain, repeat
 from typing import Any
 
@@ -30,6 +30,10 @@ from tierlens.ingest.redact import redact_changes, redact_value
 from tierlens.schema import CONVERSATION_SCHEMA, QUARANTINE_SCHEMA, TURN_SCHEMA, UTC_DATETIME
 
 PAYLOAD_CHARS = 2_000  # quarantined payloads are redacted and cut to this length
+# Sane time window: a timestamp before EARLIEST or more than FUTURE_SLACK after ingest time
+# is quarantined (year 9999 would otherwise create KPI months up to 9999-12).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
 
 
 @dataclass
@@ -196,23 +200,27 @@ _TEXT_TS = {"started_at": pl.String, "ended_at": pl.String, "ts": pl.String}
 _TURN_TEXT_SCHEMA = {**{k: _TEXT_TS.get(k, v) for k, v in TURN_SCHEMA.items()}, "_rec": pl.Int64}
 
 
-def normalize(records: Iterable[RawRecord], salt: str, *, fast: bool = True) -> Batch:
+def normalize(records: Iterable[RawRecord], salt: str, *, fast: bool = True,
+              now: datetime | None = None) -> Batch:
     """Flatten records into canonical frames. Records that can't be flattened are rejected.
 
     With ``fast`` (the default) a batch is flattened a column at a time
     (:func:`_normalize_fast`); a batch it can't take exactly as the per-record path would is
     flattened per record instead. Both give identical results (property-tested
-    in tests/ingest/test_fast_path.py).
+    in tests/ingest/test_fast_path.py). ``now`` (default: the clock) is the ingest time the
+    future end of the timestamp window is measured from.
     """
     records = records if isinstance(records, list) else list(records)
+    latest = (now or datetime.now(UTC)) + FUTURE_SLACK
     if fast:
-        batch = _normalize_fast(records, salt)
+        batch = _normalize_fast(records, salt, latest)
         if batch is not None:
             return batch
-    return _normalize_records(records, salt)
+    return _normalize_records(records, salt, latest)
 
 
-def _normalize_records(records: list[RawRecord], salt: str) -> Batch:
+def _normalize_records(records: list[RawRecord], salt: str,
+                       latest: datetime | None = None) -> Batch:
     """Per-record path: flatten every turn in Python (any input, exact error messages)."""
     conv_cols: dict[str, list[Any]] = {k: [] for k in [*_CONV_KEYS, "n_turns", "_rec"]}
     turn_cols: dict[str, list[Any]] = {k: [] for k in _TURN_TEXT_SCHEMA}
@@ -242,7 +250,7 @@ def _normalize_records(records: list[RawRecord], salt: str) -> Batch:
                 turn_cols[key].append(value)
             turn_cols["_rec"].append(rec_no)
     turns_frame = pl.DataFrame(turn_cols, schema=_TURN_TEXT_SCHEMA)
-    return _finish(_conversations_frame(conv_cols), turns_frame, rejected, payloads)
+    return _finish(_conversations_frame(conv_cols), turns_frame, rejected, payloads, latest)
 
 
 # Fast path. The per-record path spends its time checking and copying every turn field in
@@ -257,7 +265,8 @@ _ALLOWED_TYPES = {k: frozenset({float, int, _NONE}) if k == "bot_confidence"
                   else frozenset({str, _NONE}) for k in TURN_KEYS}
 
 
-def _normalize_fast(records: list[RawRecord], salt: str) -> Batch | None:
+def _normalize_fast(records: list[RawRecord], salt: str,
+                    latest: datetime | None = None) -> Batch | None:
     """Column-at-a-time flattening, or None when the batch needs the per-record path."""
     conv_cols: dict[str, list[Any]] = {k: [] for k in [*_CONV_KEYS, "n_turns", "_rec"]}
     rejected: list[tuple[RawRecord, RecordError]] = []
@@ -299,7 +308,7 @@ def _normalize_fast(records: list[RawRecord], salt: str) -> Batch | None:
             .explode("turn_index"))
     turns_frame = keys.with_columns(**columns).with_columns(
         ts=pl.when(pl.col("ts") != "").then(pl.col("ts"))).select(list(_TURN_TEXT_SCHEMA))
-    return _finish(_conversations_frame(conv_cols), turns_frame, rejected, payloads)
+    return _finish(_conversations_frame(conv_cols), turns_frame, rejected, payloads, latest)
 
 
 def _conversations_frame(conv_cols: dict[str, list[Any]]) -> pl.DataFrame:
@@ -329,11 +338,15 @@ def _redact_ids(conversations: pl.DataFrame, turns: pl.DataFrame
 
 
 def _finish(conversations: pl.DataFrame, turns: pl.DataFrame,
-            rejected: list[tuple[RawRecord, RecordError]], payloads: dict[int, Any]) -> Batch:
-    """Redact identifier fields, parse times, reject records with unparseable ones, add
-    tier_path and content_hash."""
+            rejected: list[tuple[RawRecord, RecordError]], payloads: dict[int, Any],
+            latest: datetime | None) -> Batch:
+    """Redact identifier fields, parse times, reject records with unparseable or out-of-window
+    ones, add tier_path and content_hash."""
     conversations, turns = _redact_ids(conversations, turns)
     conversations, turns, bad = _parse_times(conversations, turns)
+    latest = latest or datetime.now(UTC) + FUTURE_SLACK
+    for rec_no, err in _out_of_window(conversations, turns, latest).items():
+        bad.setdefault(rec_no, err)
     if bad:
         by_rec = {r: e for r, e in bad.items()}
         for rec_no, err in sorted(by_rec.items()):
@@ -379,6 +392,24 @@ def _parse_times(conversations: pl.DataFrame, turns: pl.DataFrame
     conv, tr = out
     return (conv.select(*[c for c in conversations.columns]),
             tr.select(*[c for c in turns.columns]), bad)
+
+
+def _out_of_window(conversations: pl.DataFrame, turns: pl.DataFrame,
+                   latest: datetime) -> dict[int, RecordError]:
+    """Records with a time before ``EARLIEST`` or after ``latest`` (the first such field)."""
+    bad: dict[int, RecordError] = {}
+    outside = (pl.col("_t") < EARLIEST) | (pl.col("_t") > latest)
+    for name, frame in (("conversations", conversations), ("turns", turns)):
+        for col in _TIME_COLS[name]:
+            idx = pl.col("turn_index") if name == "turns" else pl.lit(None, pl.Int32)
+            hits = frame.select("_rec", idx.alias("_i"), pl.col(col).alias("_t")).filter(outside)
+            for rec_no, i in hits.select("_rec", "_i").iter_rows():
+                label = col if i is None else f"turns[{i}].{col}"
+                bad.setdefault(rec_no, RecordError(
+                    "timestamp_out_of_window", f"{label} is before 2000-01-01 or more than a day "
+                    "after ingest time; check the export's clock, time zone or epoch unit",
+                    label))
+    return bad
 
 
 def with_content_hash(conversations: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFrame:

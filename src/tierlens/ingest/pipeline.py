@@ -6,7 +6,9 @@ Guarantees (tested in tests/ingest/):
 
 - **Incremental**: a file whose content hash was ingested before is skipped unread.
 - **Idempotent**: a conversation re-delivered unchanged writes nothing; changed, it is
-  updated in place. A crash mid-file leaves the file un-recorded, and the re-run
+  merged with what is stored (a superset replaces, a new part is appended:
+  :mod:`tierlens.ingest.merge`), so a conversation split across files is the same in
+  either file order. A crash mid-file leaves the file un-recorded, and the re-run
   rewrites the same rows: quarantine and DQ rows of the file are replaced
   (delete-then-insert on the file's hash), conversations compare by content hash. A run
   killed before it finished is marked ``failed`` by the next one (``mark_stale_runs``).
@@ -186,7 +188,7 @@ class _FileIngest:
         with transaction(self.con):
             writes.write_quarantine(self.con, self.run_id, self.fhash, quarantine)
             writes.append(self.con, "dq_results", dq)
-        n_quarantined = len({(r[0], r[1]) for r in q})
+        n_quarantined = len(batch.rejected) + len(bad)  # records, however many rows each
         report.read += batch.n_records
         report.stored += counts.stored
         report.updated += counts.updated

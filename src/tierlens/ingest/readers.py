@@ -21,14 +21,16 @@ from __future__ import annotations
 import gzip
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
 import polars as pl
 
 from tierlens.errors import InputError, RecordError
+from tierlens.ingest.jsonlines import read_jsonl
+from tierlens.ingest.record import RawRecord
+
+__all__ = ["RawRecord", "detect_format", "read_csv", "read_jsonl", "read_parquet", "reader_for"]
 
 HEAD_BYTES = 64 * 1024
 CSV_BATCH_ROWS = 100_000
@@ -40,99 +42,90 @@ TURN_COLUMNS = ("speaker", "text", "ts", "agent_id", "bot_confidence", "event", 
 REQUIRED_ROW_COLUMNS = ("conversation_id", "started_at", "speaker", "text")
 
 
-@dataclass(frozen=True, slots=True)
-class RawRecord:
-    """One conversation as read from a source, or the reason it couldn't be read."""
-
-    source_file: str
-    source_line: int  # 1-based line (JSONL), first data row (CSV/Parquet) or record index
-    payload: dict[str, Any] | None
-    error: RecordError | None = None
-
-
 Reader = Callable[[Path], Iterator[RawRecord]]
 
 
-def _open_text_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:  # type: ignore[operator]
-        yield from enumerate(fh, start=1)
-
-
-def read_jsonl(path: Path) -> Iterator[RawRecord]:
-    """One conversation per line. Blank lines are skipped (not records)."""
-    src = str(path)
-    lineno = 0
-    try:
-        for lineno, raw in _open_text_lines(path):
-            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]  # UTF-8 BOM
-            if not raw.strip():
-                continue
-            try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                try:
-                    raw.decode("utf-8")
-                except UnicodeDecodeError as uexc:
-                    yield RawRecord(src, lineno, None, RecordError(
-                        "invalid_utf8", f"line is not valid UTF-8 (byte {uexc.start}); "
-                        "re-export the file as UTF-8"))
-                    continue
-                yield RawRecord(src, lineno, None, RecordError(
-                    "invalid_json", f"unparseable JSON at column {exc.colno}: {exc.msg}"))
-                continue
-            if not isinstance(obj, dict):
-                yield RawRecord(src, lineno, None, RecordError(
-                    "not_an_object", f"expected a JSON object per line, got {type(obj).__name__}"))
-                continue
-            yield RawRecord(src, lineno, obj)
-    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
-        # A truncated/corrupt stream: everything before it has been yielded already.
-        yield RawRecord(src, lineno + 1, None, RecordError(
-            "truncated_file", f"file is truncated or corrupt after line {lineno} ({exc}); "
-            "records before it were read, re-send the complete file for the rest"))
-
-
-def _rows_to_conversations(src: str, frames: Iterator[pl.DataFrame]) -> Iterator[RawRecord]:
+def _rows_to_conversations(src: str, frames: Iterator[pl.DataFrame], *,
+                           text_file: bool = False) -> Iterator[RawRecord]:
     """Group one-turn-per-row batches into conversations, streaming.
 
     Rows of one conversation must be contiguous (every export we know writes them so).
     A conversation is flushed when the id changes, so memory holds one conversation at a
     time. If an id comes back later in the file, that fragment is a second record with
     the same id, which the pipeline quarantines as ``duplicate_id`` with both row numbers.
+    A row repeated verbatim within its conversation is one turn, stored once. In a text file
+    (CSV, read lossily) a cell holding U+FFFD was invalid UTF-8: its conversation is
+    quarantined as ``invalid_utf8``, as a JSONL line would be.
     """
     current: dict[str, Any] | None = None
     current_key: object = object()
+    error: RecordError | None = None
+    seen_rows: set[tuple] = set()
     first_row = 0
     row_offset = 0
-    header = 2 if src.lower().endswith(".csv") else 1  # CSV row numbers count the header line
+    header = 2 if text_file else 1  # CSV row numbers count the header line
     for df in frames:
         missing = [c for c in REQUIRED_ROW_COLUMNS if c not in df.columns]
         if missing:
             raise InputError(f"{src}: missing required column(s) {', '.join(missing)}; "
                              f"a one-turn-per-row file needs {', '.join(REQUIRED_ROW_COLUMNS)}")
+        lossy = _lossy_rows(df) if text_file else {}
         for i, row in enumerate(df.iter_rows(named=True)):
             key = row.get("conversation_id")
             if current is None or key != current_key:
                 if current is not None:
-                    yield RawRecord(src, first_row, current)
+                    yield RawRecord(src, first_row, current, error)
                 current = {c: row.get(c) for c in CONVERSATION_COLUMNS if c in row}
                 current["turns"] = []
-                current_key, first_row = key, row_offset + i + header
+                current_key, first_row, error = key, row_offset + i + header, None
+                seen_rows.clear()
+            if i in lossy and error is None:
+                error = RecordError("invalid_utf8", f"column {lossy[i]} (row "
+                                    f"{row_offset + i + header}) is not valid UTF-8; re-export "
+                                    "the file as UTF-8", lossy[i])
+            values = tuple(row.values())
+            if values in seen_rows:
+                continue  # the same row twice: one turn
+            seen_rows.add(values)
             turn = {c: row.get(c) for c in TURN_COLUMNS if c in row}
             if "turn_queue" in turn:
                 turn["queue"] = turn.pop("turn_queue")
             current["turns"].append(turn)
         row_offset += df.height
     if current is not None:
-        yield RawRecord(src, first_row, current)
+        yield RawRecord(src, first_row, current, error)
+
+
+def _lossy_rows(df: pl.DataFrame) -> dict[int, str]:
+    """Row index -> first column holding U+FFFD (what a lossy read makes of invalid UTF-8)."""
+    cols = [c for c, t in df.schema.items() if t == pl.String]
+    if not cols:
+        return {}
+    hits = df.select(pl.col(c).str.contains("\ufffd", literal=True).fill_null(False)
+                     for c in cols)
+    rows = hits.select(pl.any_horizontal(pl.all()).arg_true()).to_series().to_list()
+    return {r: next(c for c in cols if hits[c][r]) for r in rows}
+
+
+def _check_text_head(path: Path) -> None:
+    """Reject, once per file, encodings and line endings the CSV reader would misread."""
+    with open(path, "rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{path}: UTF-16 CSV is not read; re-export it as UTF-8")
+    if b"\x00" in head:
+        raise InputError(f"{path}: holds NUL bytes (UTF-16/32 without a byte-order mark, or "
+                         "not a text file); re-export it as UTF-8 CSV")
+    if b"\r" in head and b"\n" not in head:
+        raise InputError(f"{path}: CR-only line endings are not read; re-export the CSV with "
+                         "LF or CRLF line endings")
 
 
 def read_csv(path: Path) -> Iterator[RawRecord]:
     src = str(path)
     if path.stat().st_size == 0:
         return  # an empty file holds no records
+    _check_text_head(path)
     try:
         reader = pl.read_csv_batched(path, infer_schema_length=0, batch_size=CSV_BATCH_ROWS,
                                      encoding="utf8-lossy")
@@ -142,13 +135,19 @@ def read_csv(path: Path) -> Iterator[RawRecord]:
     def frames() -> Iterator[pl.DataFrame]:
         try:
             while batches := reader.next_batches(1):
-                yield from batches
+                for df in batches:
+                    twice = sorted({c.split("_duplicated_")[0] for c in df.columns
+                                    if "_duplicated_" in c} & set(df.columns))
+                    if twice:
+                        raise InputError(f"{src}: column {twice[0]!r} appears twice in the "
+                                         "header, so which value was meant is ambiguous")
+                    yield df
         except pl.exceptions.NoDataError:
             return
         except pl.exceptions.ComputeError as exc:
             raise InputError(f"{src}: malformed CSV ({str(exc).splitlines()[0]})") from exc
 
-    yield from _rows_to_conversations(src, frames())
+    yield from _rows_to_conversations(src, frames(), text_file=True)
 
 
 def read_parquet(path: Path) -> Iterator[RawRecord]:

@@ -3,9 +3,11 @@
 A conversation is keyed by ``conversation_id``. For each one in a batch:
 
 - **new**: inserted;
-- **changed** (its ``content_hash`` differs from the stored one): its turns, PII spans and
-  every derived score are deleted and the new delivery is inserted, in one transaction,
-  so it is updated, never duplicated, and re-scored on the next ``tierlens score``;
+- **changed** (its ``content_hash`` differs from the stored one): the delivery is merged
+  with what is stored (:mod:`tierlens.ingest.merge`: a superset replaces, a new part is
+  appended); if that changes anything, its turns, PII spans and every derived score are
+  deleted and the merged conversation is inserted, in one transaction, so it is updated,
+  never duplicated, and re-scored on the next ``tierlens score``;
 - **unchanged**: nothing is written at all, so ingesting anything twice leaves the
   data tables byte-for-byte as they were.
 """
@@ -18,7 +20,7 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
-from tierlens.schema import CONVERSATION_SCHEMA, QUARANTINE_SCHEMA, TURN_SCHEMA
+from tierlens.schema import CONVERSATION_SCHEMA, PII_SPAN_SCHEMA, QUARANTINE_SCHEMA, TURN_SCHEMA
 from tierlens.store.db import transaction
 
 # Tables holding rows derived from a conversation's content; cleared when it changes.
@@ -55,16 +57,17 @@ def write_conversations(con: duckdb.DuckDBPyConnection, conversations: pl.DataFr
     new_ids = stored.filter(pl.col("old_hash").is_null())["conversation_id"]
     changed_ids = stored.filter(pl.col("old_hash").is_not_null()
                                 & (pl.col("old_hash") != pl.col("new_hash")))["conversation_id"]
+    merged = _merged(con, conversations, turns, pii_spans, changed_ids)
+    changed_ids = merged[0]["conversation_id"]
     counts.stored, counts.updated = new_ids.len(), changed_ids.len()
     counts.unchanged = conversations.height - counts.stored - counts.updated
-    write_ids = pl.concat([new_ids, changed_ids])
-    if write_ids.len() == 0:
+    if new_ids.len() + changed_ids.len() == 0:
         return counts
-    conv_w = conversations.filter(pl.col("conversation_id").is_in(write_ids.implode())) \
-        .select(list(CONVERSATION_SCHEMA))
-    turns_w = turns.filter(pl.col("conversation_id").is_in(write_ids.implode())) \
-        .select(list(TURN_SCHEMA))
-    pii_w = pii_spans.filter(pl.col("conversation_id").is_in(write_ids.implode()))
+    is_new = pl.col("conversation_id").is_in(new_ids.implode())
+    conv_w = pl.concat([conversations.filter(is_new).select(list(CONVERSATION_SCHEMA)),
+                        merged[0]])
+    turns_w = pl.concat([turns.filter(is_new).select(list(TURN_SCHEMA)), merged[1]])
+    pii_w = pl.concat([pii_spans.filter(is_new).select(list(PII_SPAN_SCHEMA)), merged[2]])
     counts.turns = turns_w.height
     tables = _existing_tables(con)
     with transaction(con):
@@ -79,6 +82,61 @@ def write_conversations(con: duckdb.DuckDBPyConnection, conversations: pl.DataFr
                             ("pii_spans", pii_w)):
             append(con, name, frame)
     return counts
+
+
+def _merged(con: duckdb.DuckDBPyConnection, conversations: pl.DataFrame, turns: pl.DataFrame,
+            pii_spans: pl.DataFrame, ids: pl.Series) -> tuple[pl.DataFrame, ...]:
+    """Changed re-deliveries merged with what is stored; only those that change something.
+
+    Returns (conversations, turns, pii_spans) frames in the canonical schemas.
+    """
+    from tierlens.ingest.merge import Delivery, merge, same_content
+    from tierlens.ingest.normalize import with_content_hash, with_tier_path
+
+    out: list[tuple[Delivery, str]] = []
+    if ids.len():
+        con.register("_ids", pl.DataFrame({"conversation_id": ids}).to_arrow())
+        try:
+            old = {name: _rows_by_id(con.execute(
+                f"SELECT {', '.join(schema)} FROM {table} WHERE conversation_id IN "
+                f"(SELECT conversation_id FROM _ids) ORDER BY ALL").pl())
+                for name, table, schema in (("conv", "core_conversations", CONVERSATION_SCHEMA),
+                                            ("turns", "core_turns", TURN_SCHEMA),
+                                            ("spans", "pii_spans", PII_SPAN_SCHEMA))}
+        finally:
+            con.unregister("_ids")
+        sel = pl.col("conversation_id").is_in(ids.implode())
+        new = {"conv": _rows_by_id(conversations.filter(sel)),
+               "turns": _rows_by_id(turns.filter(sel).sort("conversation_id", "turn_index")),
+               "spans": _rows_by_id(pii_spans.filter(sel))}
+        for cid in ids.to_list():
+            before = Delivery(old["conv"][cid][0], old["turns"].get(cid, []),
+                              old["spans"].get(cid, []))
+            after = merge(before, Delivery(new["conv"][cid][0], new["turns"].get(cid, []),
+                                           new["spans"].get(cid, [])), _MERGED_FIELDS)
+            if not same_content(after, before, _MERGED_FIELDS, tuple(TURN_SCHEMA)):
+                out.append((after, cid))
+    conv = pl.DataFrame([{**d.conv, "n_turns": len(d.turns), "_rec": n}
+                         for n, (d, _) in enumerate(out)],
+                        schema={k: v for k, v in CONVERSATION_SCHEMA.items()
+                                if k not in ("tier_path", "content_hash")} | {"_rec": pl.Int64})
+    trn = pl.DataFrame([{**{k: t.get(k) for k in TURN_SCHEMA}, "_rec": n}
+                        for n, (d, _) in enumerate(out) for t in d.turns],
+                       schema={**TURN_SCHEMA, "_rec": pl.Int64})
+    spans = pl.DataFrame([s for d, _ in out for s in d.spans], schema=PII_SPAN_SCHEMA)
+    conv = with_content_hash(with_tier_path(conv, trn), trn).select(list(CONVERSATION_SCHEMA))
+    return conv, trn.select(list(TURN_SCHEMA)), spans
+
+
+_MERGED_FIELDS = tuple(k for k in CONVERSATION_SCHEMA
+                       if k not in ("n_turns", "tier_path", "content_hash"))
+
+
+def _rows_by_id(frame: pl.DataFrame) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for row in frame.iter_rows(named=True):
+        out.setdefault(row["conversation_id"], []).append(row)
+    return out
 
 
 def append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
