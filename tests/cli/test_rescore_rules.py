@@ -59,8 +59,8 @@ def test_rescore_since_keeps_earlier_months_and_the_choice_persists(cli, tmp_pat
                 )[0] == 2
 
     # a plain score, as the 15-minute flow runs it, keeps the chosen rulebook
-    cli("ingest", conversations_file(tmp_path / "dec.jsonl", [
-        ("d-1", "2026-12-01T10:00:00Z", "is it going to snow on friday")]), "--db", db)
+    cli("ingest", conversations_file(tmp_path / "nov.jsonl", [
+        ("d-1", "2026-11-02T10:00:00Z", "is it going to snow on friday")]), "--db", db)
     scored = cli("score", "--db", db)
     assert "[rulebook new.1]" in scored.output
     after = _by_conversation(db)
