@@ -108,7 +108,9 @@ def test_report_html_and_pdf():
                          "denominator": [100, 100], "prev_month": ["2026-09", None],
                          "prev_value": [0.5, None], "mom_change": [0.11, None]})
     html = report.monthly_html("2026-10", kpis)
-    assert "2026-10" in html and "containment_raw" in html and "0.110" in html
+    # labels and formats from the KPI catalogue; an unknown KPI keeps its name
+    assert "2026-10" in html and "Raw containment" in html and "61.0%" in html
+    assert "+11.0 pp" in html and "csat_mean" in html and "containment_raw" not in html
     pdf = report.monthly_pdf("2026-10", kpis)
     assert pdf[:5] == b"%PDF-" and len(pdf) > 1000
 
@@ -139,7 +141,8 @@ def test_report_shows_interval_and_verification():
     assert kpis["verification"].to_list() == ["verified by 40 reviews, ±4.0 pts", "unverified",
                                               "structural"]
     html = report.monthly_html("2026-10", kpis)
-    assert "0.640 [0.600, 0.680]" in html and "verified by 40 reviews" in html
+    assert "64.0% [60.0%, 68.0%]" in html and "verified by 40 reviews" in html
+    assert "First-contact resolution" in html
     assert "unverified" in html
     pdf = report.monthly_pdf("2026-10", kpis)
     assert pdf[:5] == b"%PDF-"
