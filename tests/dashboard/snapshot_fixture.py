@@ -152,12 +152,17 @@ def add_fixture_scores(snap: Path) -> None:
             CREATE TABLE kpi_monthly AS
             SELECT strftime(started_at, '%Y-%m') AS month, t.tier, k.kpi,
                    avg(CASE WHEN k.kpi = 'containment_raw' THEN (tier_path = 'bot_only')::INT
+                            WHEN k.kpi = 'escalation_rate'
+                            THEN (tier_path = 'bot_then_human')::INT
                             ELSE csat END)::DOUBLE AS value,
                    sum(CASE WHEN k.kpi = 'containment_raw' THEN (tier_path = 'bot_only')::INT
+                            WHEN k.kpi = 'escalation_rate'
+                            THEN (tier_path = 'bot_then_human')::INT
                             ELSE csat END)::DOUBLE AS numerator, count(*) AS denominator
             FROM conversations,
                  (VALUES ('ai'), ('human'), ('all')) t(tier),
-                 (VALUES ('containment_raw'), ('csat_mean')) k(kpi)
+                 (VALUES ('containment_raw'), ('escalation_rate'), ('csat_surveyed'), ('csat_mean'))
+                     k(kpi)
             WHERE t.tier = 'all' OR (t.tier = 'ai') = (tier_path = 'bot_only')
             GROUP BY ALL""")
         if "qa_criteria_scores" not in have:

@@ -146,3 +146,20 @@ def test_report_shows_interval_and_verification():
     assert "unverified" in html
     pdf = report.monthly_pdf("2026-10", kpis)
     assert pdf[:5] == b"%PDF-"
+
+
+def test_kpi_view_comparison_and_metric_args():
+    from tierlens.dashboard import kpi_view
+    from tierlens.metrics.catalogue import kpi_info
+
+    info = kpi_info()
+    table = pl.DataFrame({"tier": ["ai", "human", "all"], "kpi": ["aht_seconds"] * 3,
+                          "value": [40.0, 300.0, 170.0], "numerator": [400.0, 3000.0, 3400.0],
+                          "denominator": [10, 10, 20], "prev_month": ["2026-09"] * 3,
+                          "mom_change": [1.0, -20.0, -9.5]})
+    cmp = kpi_view.comparison(table, info).row(0, named=True)
+    assert (cmp["KPI"], cmp["AI tier"], cmp["Human tier"], cmp["Change (all)"],
+            cmp["Better"]) == ("Handle time (AHT)", "40 s", "300 s", "-9.5 s", "lower")
+    args = kpi_view.metric_args(table.row(1, named=True), info["aht_seconds"])
+    assert args["value"] == "300 s" and args["delta"] == "-20 s vs 2026-09"
+    assert args["delta_color"] == "inverse" and "handle time" in args["help"]
