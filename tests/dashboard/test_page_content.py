@@ -46,3 +46,51 @@ def test_executive_page_tells_the_story_in_formatted_labelled_kpis(scored_env):
     assert table and "Raw containment" in set(table[0]["KPI"])
     assert not names & set(table[0]["KPI"])
     assert any(str(v).endswith("%") for v in table[0]["AI tier"])
+
+
+def _conversation(con, sql: str) -> str:
+    return con.execute(sql).fetchone()[0]
+
+
+def test_review_form_starts_unanswered_and_names_what_is_missing(scored_env, scored_root):
+    from tierlens.dashboard import reviews
+    from tierlens.metrics.scorecard import load_scorecard
+
+    store = scored_root / "data" / "reviews" / "reviews.sqlite"
+    with duckdb.connect(str(scored_root / "serving" / "serving.duckdb"), read_only=True) as con:
+        cid = _conversation(con, "SELECT conversation_id FROM conversations ORDER BY 1 DESC LIMIT 1")
+    at = _open("qa_manager", "conversation", id=cid)
+    names = [cr.name for cr in load_scorecard().criteria]
+    assert [at.radio(key=f"rv_{n}").value for n in names] == [None] * len(names)
+    before = reviews.reviews(store).height if store.exists() else 0
+    at.radio(key=f"rv_{names[0]}").set_value("met")
+    at.button(key="FormSubmitter:review-Save review").click().run()
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "unanswered: " + ", ".join(names[1:]) in errors[0], errors
+    assert (reviews.reviews(store).height if store.exists() else 0) == before
+
+
+def test_bot_and_agent_turns_carry_no_customer_sentiment(scored_env, scored_root):
+    with duckdb.connect(str(scored_root / "serving" / "serving.duckdb"), read_only=True) as con:
+        cid = _conversation(con, """SELECT conversation_id FROM turns GROUP BY 1
+            HAVING count_if(speaker = 'bot' AND sentiment_label IS NOT NULL) > 0
+               AND count_if(speaker = 'customer' AND sentiment_label IS NOT NULL) > 1
+            ORDER BY 1 LIMIT 1""")
+    at = _open("qa_manager", "conversation", id=cid)
+    assert not at.exception, [e.message for e in at.exception]
+    captions = [c.value for c in at.caption if c.value.startswith("#")]
+    bot = [c for c in captions if c.split(" · ")[1] in ("bot", "agent")]
+    customer = [c for c in captions if c.split(" · ")[1] == "customer"]
+    assert bot and not [c for c in bot if "sentiment" in c], bot
+    assert any("customer sentiment:" in c for c in customer), customer
+    assert _charts(at), "the customer's sentiment timeline"
+    # long labels are no longer cut in narrow metric cards
+    assert not at.metric and any("**First queue:**" in m.value for m in at.markdown)
+
+
+def test_escalation_trigger_is_marked_in_the_transcript(scored_env, scored_root):
+    with duckdb.connect(str(scored_root / "serving" / "serving.duckdb"), read_only=True) as con:
+        cid = _conversation(con, "SELECT conversation_id FROM turns WHERE event = 'handoff' "
+                                 "ORDER BY 1 LIMIT 1")
+    at = _open("qa_manager", "conversation", id=cid)
+    assert any("escalation trigger" in m.value for m in at.markdown)
