@@ -94,3 +94,23 @@ def test_escalation_trigger_is_marked_in_the_transcript(scored_env, scored_root)
                                  "ORDER BY 1 LIMIT 1")
     at = _open("qa_manager", "conversation", id=cid)
     assert any("escalation trigger" in m.value for m in at.markdown)
+
+
+def test_qa_coaching_view_per_agent(scored_env):
+    at = _open("qa_manager", "qa")
+    assert not at.exception, [e.message for e in at.exception]
+    agents = at.selectbox(key="qa_coach_who").options
+    assert agents
+    at.selectbox(key="qa_coach_who").select(agents[0]).run()
+    assert not at.exception, [e.message for e in at.exception]
+    crit = [df.value for df in at.dataframe if "team_met_rate" in df.value.columns]
+    assert crit and list(crit[0]["met_rate"]) == sorted(crit[0]["met_rate"])  # weakest first
+    assert any("conversation_id" in df.value.columns and "open" in df.value.columns
+               and len(df.value) <= 5 for df in at.dataframe)
+    exports = [e.label for e in at.expander]
+    assert any(lb.startswith("Export the criteria") for lb in exports), exports
+    at.radio(key="qa_coach_kind").set_value("Bot version").run()
+    assert not at.exception
+    bots = at.selectbox(key="qa_coach_who").options
+    at.selectbox(key="qa_coach_who").select(bots[0]).run()
+    assert not at.exception and _charts(at)
