@@ -51,8 +51,6 @@ if flags is not None:
         if f["turn_index"] is not None and f["span_start"] is not None:
             spans.setdefault(f["turn_index"], []).append(
                 ui.evidence_span(f, f"{f['rule_id']} ({f['severity']})"))
-AVATAR = {"customer": "user", "bot": ":material/smart_toy:", "agent": ":material/support_agent:",
-          "system": ":material/settings:"}
 if turns is not None:
     timeline = cv.sentiment_timeline(turns)
     if timeline.height > 1:
@@ -61,7 +59,7 @@ if turns is not None:
     badges = cv.evidence_badges(cid, turns, h)
     rules = {i: sorted({sp[2] for sp in sps}) for i, sps in spans.items()}
     for t in turns.iter_rows(named=True):
-        with st.chat_message(t["speaker"], avatar=AVATAR.get(t["speaker"])):
+        with st.chat_message(t["speaker"], avatar=cv.AVATAR.get(t["speaker"])):
             st.caption(" · ".join(cv.turn_meta(t)))
             marks = [f":orange-badge[{b}]" for b in badges.get(t["turn_index"], [])]
             marks += [f":red-badge[compliance: {r}]" for r in rules.get(t["turn_index"], [])]

@@ -49,3 +49,10 @@ def test_evidence_marks_the_trigger_and_the_resolution_turns():
 
 def test_unanswered_criteria_are_named_and_na_is_an_answer():
     assert cv.unanswered({"greeting": "met", "empathy": None, "closing": "N/A"}) == ["empathy"]
+
+
+def test_context_window_marks_before_evidence_after():
+    win = cv.context(TURNS, 2, around=2)
+    assert win["turn_index"].to_list() == [0, 1, 2, 4]  # the empty system turn is left out
+    assert win["position"].to_list() == ["before", "before", "evidence", "after"]
+    assert cv.context(TURNS, 0, around=1)["position"].to_list() == ["evidence", "after"]

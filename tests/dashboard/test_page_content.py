@@ -114,3 +114,15 @@ def test_qa_coaching_view_per_agent(scored_env):
     bots = at.selectbox(key="qa_coach_who").options
     at.selectbox(key="qa_coach_who").select(bots[0]).run()
     assert not at.exception and _charts(at)
+
+
+def test_compliance_evidence_shows_the_turns_before_and_after(scored_env):
+    at = _open("compliance", "compliance")
+    assert not at.exception, [e.message for e in at.exception]
+    captions = [c.value for c in at.caption if c.value.startswith("#")]
+    assert any(c.endswith("evidence turn") for c in captions), captions
+    assert any("before the evidence" in c or "after the evidence" in c for c in captions)
+    assert any("<mark" in m.value for m in at.markdown)
+    n = len(captions)
+    at.slider(key="cp_around").set_value(5).run()
+    assert len([c for c in at.caption if c.value.startswith("#")]) >= n

@@ -14,6 +14,9 @@ import polars as pl
 
 from tierlens.metrics.episodes import episode_frame
 
+AVATAR = {"customer": "user", "bot": ":material/smart_toy:", "agent": ":material/support_agent:",
+          "system": ":material/settings:"}
+
 
 def turn_meta(t: dict[str, Any]) -> list[str]:
     """The caption parts of one turn. Sentiment only on customer turns."""
@@ -79,3 +82,14 @@ def sentiment_chart(timeline: pl.DataFrame) -> alt.Chart:
 def unanswered(answers: dict[str, str | None]) -> list[str]:
     """Criteria the reviewer left unanswered (N/A is an answer)."""
     return [name for name, a in answers.items() if a is None]
+
+
+def context(turns: pl.DataFrame, turn_index: int, around: int = 2) -> pl.DataFrame:
+    """The turns around an evidence turn, with ``position``: before | evidence | after. System
+    turns without text are left out. Grain: one row per turn of the window."""
+    return (turns.filter(((pl.col("turn_index") - turn_index).abs() <= around)
+                         & ((pl.col("speaker") != "system") | (pl.col("text").fill_null("") != "")
+                            | (pl.col("turn_index") == turn_index)))
+            .with_columns(position=pl.when(pl.col("turn_index") < turn_index).then(pl.lit("before"))
+                          .when(pl.col("turn_index") == turn_index).then(pl.lit("evidence"))
+                          .otherwise(pl.lit("after"))))
