@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tierlens.metrics.catalogue import (catalogue_markdown, format_delta, format_value, kpi_info,
-                                        replace_doc_block)
+from tierlens.metrics.catalogue import (
+    catalogue_markdown,
+    format_delta,
+    format_value,
+    kpi_info,
+    replace_doc_block,
+)
 from tierlens.metrics.kpis import kpi_catalogue
 
 

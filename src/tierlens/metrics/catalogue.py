@@ -57,44 +57,44 @@ _META: dict[str, tuple[str, str, str | None, str]] = {
     "containment_raw": ("Raw containment", "pct", "up",
                         "Bot-entered conversations not escalated, over all bot-entered."),
     "containment_durable": ("Durable containment", "pct", "up",
-                            "Bot-entered, not escalated, resolved, not abandoned and no same-intent "
-                            "repeat in the window, over all bot-entered."),
+                            ("Bot-entered, not escalated, resolved, not abandoned and no same-intent "
+                            "repeat in the window, over all bot-entered.")),
     "containment_durable_pending": ("Containment still pending", "count", None,
-                                    "Bot-entered conversations whose repeat window is still open "
-                                    "(may still turn durable)."),
+                                    ("Bot-entered conversations whose repeat window is still open "
+                                    "(may still turn durable).")),
     "escalation_rate": ("Escalation rate", "pct", "down",
                         "Bot-entered conversations handed to a human, over bot-entered."),
     "handoff_seconds_median": ("Handoff time (median)", "seconds", "down",
-                               "Median seconds from the escalation trigger to the agent's first "
-                               "turn."),
+                               ("Median seconds from the escalation trigger to the agent's first "
+                               "turn.")),
     "handoff_seconds_p90": ("Handoff time (p90)", "seconds", "down",
                             "90th percentile of the handoff time."),
     "handoff_share_under_target": ("Handoffs under target", "pct", "up",
                                    "Share of handoffs faster than the handoff target."),
     "repeated_after_handoff_rate": ("Repeated after handoff", "pct", "down",
-                                    "Escalations where the customer restated what they had "
-                                    "already told the bot."),
+                                    ("Escalations where the customer restated what they had "
+                                    "already told the bot.")),
     "trapped_rate": ("Trapped customers", "pct", "down",
-                     "Bot-entered conversations where the customer asked for a human and no "
-                     "handoff came within 2 bot turns."),
+                     ("Bot-entered conversations where the customer asked for a human and no "
+                     "handoff came within 2 bot turns.")),
     "repeat_contact_strict": ("Repeat contact (same intent)", "pct", "down",
-                              "Conversations followed by another from the same customer with the "
-                              "same intent within the window, over closed windows."),
+                              ("Conversations followed by another from the same customer with the "
+                              "same intent within the window, over closed windows.")),
     "repeat_contact_loose": ("Repeat contact (any intent)", "pct", "down",
-                             "Conversations followed by another from the same customer within "
-                             "the window, over closed windows."),
+                             ("Conversations followed by another from the same customer within "
+                             "the window, over closed windows.")),
     "routing_accuracy": ("Routing accuracy", "pct", "up",
                          "Conversations whose first queue is the intent's expected queue."),
     "should_have_escalated_rate": ("Should have escalated", "pct", "down",
                                    "Tier 2 intents the bot kept instead of handing over."),
     "needless_escalation_rate": ("Needless escalations", "pct", "down",
-                                 "Tier 1 intents escalated although the bot could have handled "
-                                 "them."),
+                                 ("Tier 1 intents escalated although the bot could have handled "
+                                 "them.")),
     "human_transfer_rate": ("Agent-to-agent transfers", "pct", "down",
                             "Conversations with an agent that were transferred to another agent."),
     "fcr": ("First-contact resolution", "pct", "up",
-            "Resolved in the first episode (bot and human as one contact) with no "
-            "same-intent repeat in the window, over decided conversations."),
+            ("Resolved in the first episode (bot and human as one contact) with no "
+            "same-intent repeat in the window, over decided conversations.")),
     "first_response_bot_seconds": ("First response, bot", "seconds", "down",
                                    "Mean seconds to the bot's first reply."),
     "first_response_human_seconds": ("First response, agent", "seconds", "down",
@@ -152,7 +152,7 @@ def label_of(name: str, handoff_target_seconds: float = 30.0) -> str:
     return info.label if info else name
 
 
-def format_value(info: KpiInfo | None, value: float | int | None) -> str:
+def format_value(info: KpiInfo | None, value: float | None) -> str:
     """A KPI value as a reader sees it: ``7.3%``, ``42 s``, ``$3.10``, ``652``, ``78.4``."""
     if value is None:
         return "n/a"
