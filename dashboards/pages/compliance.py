@@ -1,9 +1,11 @@
-"""Compliance: red-flag queue (severity, then newest), evidence, dispositions, audit log, export."""
+"""Compliance: red-flag queue (severity, then newest), evidence in context (the turns before and
+after, the matched span highlighted), dispositions, audit log, export."""
 
 import polars as pl
 import streamlit as st
 
 from tierlens.dashboard import audit, auth, params, queries, reviews, ui
+from tierlens.dashboard import conversation_view as cv
 from tierlens.dashboard.reviews import DISPOSITIONS, ReviewError
 
 user = auth.guard("compliance")
@@ -52,13 +54,19 @@ if flags is not None:
                     f"turn {flag['turn_index']}")
         turns = ui.q("transcript", flag["conversation_id"])
         if turns is not None and flag["turn_index"] is not None:
-            near = turns.filter((pl.col("turn_index") - flag["turn_index"]).abs() <= 2)
-            for t in near.iter_rows(named=True):
+            around = st.slider("Turns of context before and after", 1, 6, 2, key="cp_around")
+            for t in cv.context(turns, flag["turn_index"], around).iter_rows(named=True):
+                evidence = t["position"] == "evidence"
                 spans = ([ui.evidence_span(flag, flag["rule_id"])]
-                         if t["turn_index"] == flag["turn_index"]
-                         and flag["span_start"] is not None else [])
-                st.markdown(f"`#{t['turn_index']} {t['speaker']}` "
-                            + ui.highlight(t["text"] or "", spans), unsafe_allow_html=True)
+                         if evidence and flag["span_start"] is not None else [])
+                with st.chat_message(t["speaker"], avatar=cv.AVATAR.get(t["speaker"])):
+                    st.caption(f"#{t['turn_index']} {t['speaker']} · "
+                               + ("evidence turn" if evidence else f"{t['position']} the evidence"))
+                    if evidence:
+                        st.markdown(f":red-badge[{flag['rule_id']} ({flag['severity']})]")
+                    st.markdown(ui.highlight(t["text"] or "", spans), unsafe_allow_html=True)
+        elif flag["turn_index"] is None:
+            st.caption("A conversation-level hit: no single turn carries it.")
         st.page_link("pages/conversation.py", label="Open the full conversation",
                      query_params={"id": flag["conversation_id"]})
         if flag["disposition"]:

@@ -1,4 +1,5 @@
-"""Conversation: transcript with turn sentiment and compliance evidence highlighted.
+"""Conversation: transcript with the customer's sentiment timeline and the evidence highlighted
+(compliance spans, the escalation trigger, the turns the resolution rests on).
 
 QA managers can review the conversation (scorecard) and correct any auto label; each save
 goes to the review store and the audit log.
@@ -8,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 from tierlens.dashboard import auth, params, reviews, ui
+from tierlens.dashboard import conversation_view as cv
 from tierlens.dashboard.reviews import LABEL_TYPES, ReviewError
 from tierlens.metrics.scorecard import load_scorecard
 from tierlens.settings import get_settings
@@ -32,13 +34,14 @@ if head is None or head.is_empty():
     st.stop()
 h = head.row(0, named=True)
 st.subheader(cid)
-c = st.columns(6)
-c[0].metric("Tier path", ui.fmt(h.get("tier_path")))
-c[1].metric("First queue", ui.fmt(h.get("first_queue")))
-c[2].metric("Intent", ui.fmt(h.get("intent")))
-c[3].metric("Resolution", ui.fmt(h.get("resolution")))
-c[4].metric("QA score", ui.fmt(h.get("qa_score")))
-c[5].metric("Red flag", "yes" if h.get("red_flag") else ("no" if "red_flag" in h else "unknown"))
+# long values (queue and intent names) would be cut short in narrow st.metric cards
+facts = [("Tier path", h.get("tier_path")), ("First queue", h.get("first_queue")),
+         ("Intent", h.get("intent")), ("Resolution", h.get("resolution")),
+         ("QA score", None if h.get("qa_score") is None else f"{h['qa_score']:.1f}"),
+         ("Red flag", "yes" if h.get("red_flag") else ("no" if "red_flag" in h else None)),
+         ("Escalation reason", h.get("escalation_reason"))]
+for col, chunk in zip(st.columns(2), (facts[:4], facts[4:])):
+    col.markdown("  \n".join(f"**{k}:** {'unknown' if v is None else v}" for k, v in chunk))
 
 turns = ui.q("transcript", cid)
 flags = ui.q("flags_of", cid)
@@ -48,21 +51,20 @@ if flags is not None:
         if f["turn_index"] is not None and f["span_start"] is not None:
             spans.setdefault(f["turn_index"], []).append(
                 ui.evidence_span(f, f"{f['rule_id']} ({f['severity']})"))
-AVATAR = {"customer": "user", "bot": ":material/smart_toy:", "agent": ":material/support_agent:",
-          "system": ":material/settings:"}
 if turns is not None:
+    timeline = cv.sentiment_timeline(turns)
+    if timeline.height > 1:
+        st.caption("Customer sentiment over the conversation (customer turns only)")
+        st.altair_chart(cv.sentiment_chart(timeline), width="stretch")
+    badges = cv.evidence_badges(cid, turns, h)
+    rules = {i: sorted({sp[2] for sp in sps}) for i, sps in spans.items()}
     for t in turns.iter_rows(named=True):
-        with st.chat_message(t["speaker"], avatar=AVATAR.get(t["speaker"])):
-            meta = [f"#{t['turn_index']}", t["speaker"]]
-            if t["agent_id"]:
-                meta.append(t["agent_id"])
-            if t["event"]:
-                meta.append(f"event: {t['event']}")
-            if t["sentiment_label"]:
-                meta.append(f"sentiment: {t['sentiment_label']} ({t['sentiment_score']:+.2f})")
-            if t["bot_confidence"] is not None:
-                meta.append(f"confidence {t['bot_confidence']:.2f}")
-            st.caption(" · ".join(meta))
+        with st.chat_message(t["speaker"], avatar=cv.AVATAR.get(t["speaker"])):
+            st.caption(" · ".join(cv.turn_meta(t)))
+            marks = [f":orange-badge[{b}]" for b in badges.get(t["turn_index"], [])]
+            marks += [f":red-badge[compliance: {r}]" for r in rules.get(t["turn_index"], [])]
+            if marks:
+                st.markdown(" ".join(marks))
             st.markdown(ui.highlight(t["text"] or "", spans.get(t["turn_index"], [])),
                         unsafe_allow_html=True)
 if flags is not None:
@@ -76,20 +78,25 @@ store = ui.review_store()
 st.subheader("Review this conversation")
 card = load_scorecard(get_settings().scorecard_path)
 with st.form("review"):
+    st.caption("Answer every criterion (N/A where it does not apply).")
     choice = {"met": 1, "not met": 0, "N/A": None}
-    scores = {cr.name: choice[st.radio(cr.name, list(choice), horizontal=True, key=f"rv_{cr.name}")]
-              for cr in card.criteria}
+    answers = {cr.name: st.radio(cr.name, list(choice), index=None, horizontal=True,
+                                 key=f"rv_{cr.name}") for cr in card.criteria}
     note = st.text_area("Note", key="rv_note")
     if st.form_submit_button("Save review"):
-        weights = {cr.name: cr.weight for cr in card.criteria}
-        den = sum(weights[k] for k, v in scores.items() if v is not None)
-        total = None if den == 0 else 100.0 * sum(weights[k] * v for k, v in scores.items()
-                                                  if v is not None) / den
-        try:
-            seq = reviews.record_review(store, cid, user.username, scores, total, note)
-            st.success(f"Review saved (audit #{seq}).")
-        except ReviewError as exc:
-            st.error(str(exc))
+        if missing := cv.unanswered(answers):
+            st.error(f"Not saved: answer every criterion; unanswered: {', '.join(missing)}.")
+        else:
+            scores = {k: choice[a] for k, a in answers.items() if a is not None}  # N/A: None
+            weights = {cr.name: cr.weight for cr in card.criteria}
+            den = sum(weights[k] for k, v in scores.items() if v is not None)
+            total = None if den == 0 else 100.0 * sum(
+                weights[k] * v for k, v in scores.items() if v is not None) / den
+            try:
+                seq = reviews.record_review(store, cid, user.username, scores, total, note)
+                st.success(f"Review saved (audit #{seq}).")
+            except ReviewError as exc:
+                st.error(str(exc))
 
 st.subheader("Correct a label")
 with st.form("correct"):

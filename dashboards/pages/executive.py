@@ -1,15 +1,20 @@
-"""Executive: monthly KPIs by tier, month over month, trends and the printable report.
+"""Executive: the month's story - headline KPIs (AI and human side by side, change coloured by
+the good direction, target, 6-month trend), the full labelled table, and the printable report.
 
-Aggregates only: this page never reads transcript text.
+Labels, formats, directions and targets come from the KPI catalogue
+(tierlens.metrics.catalogue). Aggregates only: this page never reads transcript text.
 """
 
 import polars as pl
 import streamlit as st
 
-from tierlens.dashboard import auth, params, report, ui
+from tierlens.dashboard import auth, kpi_view, params, report, ui
+from tierlens.metrics.catalogue import kpi_info
+from tierlens.settings import get_settings
 
 auth.guard("executive")
 st.title("Monthly KPIs")
+info = kpi_info(get_settings().handoff_target_seconds)
 
 months = ui.q("kpi_months")
 if months == []:
@@ -22,23 +27,40 @@ if months:
     st.query_params["month"] = month
     table = ui.q("kpi_table", month)
     if table is not None:
-        for tab, tier in zip(st.tabs(["AI tier", "Human tier", "All"]), ("ai", "human", "all")):
-            rows = table.filter(pl.col("tier") == tier).to_dicts()
-            with tab:
-                if not rows:
-                    st.caption("No KPIs for this tier in this month.")
-                cols = st.columns(4)
-                for i, r in enumerate(rows):
-                    delta = None if r["mom_change"] is None else f"{r['mom_change']:+.3f} vs {r['prev_month']}"
-                    trust = r.get("verification") or "structural"
-                    if trust.startswith("verified"):
-                        trust += (f"; corrected {ui.fmt(r['value_corrected'])} "
-                                  f"[{ui.fmt(r['ci_low'])}, {ui.fmt(r['ci_high'])}]")
-                    cols[i % 4].metric(r["kpi"], ui.fmt(r["value"]), delta=delta,
-                                       help=f"{ui.fmt(r['numerator'])} / "
-                                            f"{ui.fmt(r['denominator'])}; {trust}")
-                    if trust != "structural":
-                        cols[i % 4].caption(trust)
+        rows = {(r["tier"], r["kpi"]): r for r in table.to_dicts()}
+        shown = [k for k in kpi_view.HEADLINE if any((t, k) in rows for t in kpi_view.TIER_NAMES)]
+        history = ui.q("kpi_history", month, tuple(shown), 6) if shown else None
+        st.subheader(f"Headline: {month}")
+        if not shown:
+            st.caption("None of the headline KPIs is computed for this month.")
+        for k in shown:
+            i = info.get(k)
+            with st.container(border=True):
+                target = f" · target {i.target_text}" if i and i.target is not None else ""
+                st.markdown(f"**{i.label if i else k}**{target}")
+                st.caption(i.definition if i else "")
+                left, right = st.columns([3, 2])
+                # AI and human side by side; a tier without a figure (no bot contacts in the
+                # human tier) shows the all-contacts figure instead
+                tiers = [t for t in ("ai", "human") if rows.get((t, k), {}).get("value") is not None]
+                tiers = tiers if len(tiers) == 2 else [*tiers, "all"]
+                for col, tier in zip(left.columns(len(tiers)), tiers):
+                    r = rows.get((tier, k))
+                    if r is None:
+                        continue
+                    col.metric(kpi_view.TIER_NAMES[tier], **kpi_view.metric_args(r, i))
+                    if r.get("verification") and r["verification"] != "structural":
+                        col.caption(kpi_view.trust_text(r, i))
+                trend = None if history is None else history.filter(pl.col("kpi") == k)
+                if trend is not None and trend["month"].n_unique() > 1:
+                    right.altair_chart(kpi_view.trend_chart(trend, i), width="stretch")
+                else:
+                    right.caption("Trend: one month of data so far.")
+
+        st.subheader("All KPIs")
+        st.caption("AI tier = conversations the bot answered first; human tier = a human "
+                   "answered first; all = every conversation.")
+        st.dataframe(kpi_view.comparison(table, info), hide_index=True, width="stretch")
         ui.drill_table(table, f"kpis-{month}", label="KPI table with numerators and denominators")
 
         st.subheader("Monthly report")
@@ -50,12 +72,13 @@ if months:
                            file_name=f"tierlens-report-{month}.pdf", mime="application/pdf",
                            key="report_pdf")
 
-    st.subheader("Trend")
+    st.subheader("Trend of any KPI")
     names = ui.q("kpi_names") or []
     if names:
-        kpi = st.selectbox("KPI", names, key="exec_trend_kpi")
+        kpi = st.selectbox("KPI", names, key="exec_trend_kpi",
+                           format_func=lambda n: info[n].label if n in info else n)
         trend = ui.q("kpi_trend", kpi)
         if trend is not None and not trend.is_empty():
-            st.line_chart(trend.pivot(on="tier", index="month", values="value").sort("month"),
-                          x="month")
+            st.altair_chart(kpi_view.trend_chart(trend, info.get(kpi), height=260),
+                            width="stretch")
             ui.drill_table(trend, f"trend-{kpi}")

@@ -1,5 +1,8 @@
 """QA: auto-score distributions, filters (shareable via the URL), leaderboards, calibration."""
 
+from dataclasses import replace
+
+import altair as alt
 import polars as pl
 import streamlit as st
 
@@ -63,8 +66,8 @@ n = ui.q("filtered_count", filters)
 if n is not None:
     st.metric("Conversations matching", f"{n:,}")
 
-tab_dist, tab_lead, tab_list, tab_cal = st.tabs(
-    ["Distributions", "Leaderboards", "Conversations", "Calibration"])
+tab_dist, tab_lead, tab_coach, tab_list, tab_cal = st.tabs(
+    ["Distributions", "Leaderboards", "Coaching", "Conversations", "Calibration"])
 with tab_dist:
     dist = ui.q("score_distribution", filters)
     if dist is not None:
@@ -85,6 +88,43 @@ with tab_lead:
     st.caption("Bot versions")
     ui.drill_table(ui.q("leaderboard", filters, "bot"), "bot-leaderboard",
                    label="Bot version leaderboard", expanded=True)
+with tab_coach:
+    kind = st.radio("Coach", ["Agent", "Bot version"], horizontal=True, key="qa_coach_kind")
+    field = "agent" if kind == "Agent" else "bot_version"
+    who = st.selectbox(kind, opts.get(field, []), index=None, placeholder=f"Pick a {kind.lower()}",
+                       key="qa_coach_who")
+    if who:
+        subject = replace(filters, **{field: who})
+        team = replace(filters, agent=None, bot_version=None)
+        trend = ui.q("coach_trend", subject)
+        if trend is not None and not trend.is_empty():
+            st.caption(f"Mean QA score of {who} per month (under the filters above)")
+            st.altair_chart(alt.Chart(trend.to_pandas()).mark_line(point=True).encode(
+                x=alt.X("month:O", title=None),
+                y=alt.Y("qa_score_mean:Q", title="QA score", scale=alt.Scale(domain=[0, 100])),
+                tooltip=["month", "conversations", alt.Tooltip("qa_score_mean:Q", format=".1f")]
+            ).properties(height=200), width="stretch")
+            ui.drill_table(trend, f"coaching-trend-{who}", label="Export the score trend")
+        crit = ui.q("coach_criteria", subject, team)
+        if crit is not None and not crit.is_empty():
+            st.caption(f"Weakest criteria of {who} (met rate; team = everyone under the filters)")
+            st.dataframe(crit, hide_index=True, width="stretch", column_config={
+                c: st.column_config.ProgressColumn(c.replace("_", " "), format="percent",
+                                                   min_value=0.0, max_value=1.0)
+                for c in ("met_rate", "team_met_rate")})
+            weakest = crit["criterion"][0]
+            examples = ui.q("coach_examples", subject, weakest, 5)
+            if examples is not None:
+                st.caption(f"Example conversations that missed {weakest}, worst QA score first")
+                st.dataframe(examples.with_columns(
+                    open=pl.lit("/conversation?id=") + pl.col("conversation_id")),
+                    hide_index=True, width="stretch", column_config={
+                        "open": st.column_config.LinkColumn("open", display_text="open")})
+                ui.drill_table(examples, f"coaching-examples-{who}",
+                               label="Export the example conversations")
+            ui.drill_table(crit, f"coaching-criteria-{who}", label="Export the criteria")
+        elif crit is not None:
+            st.info(f"No scored criteria for {who} under these filters.")
 with tab_list:
     rows = ui.q("conversation_list", filters, 1000)
     if rows is not None:

@@ -133,7 +133,8 @@ def kpis(month: Annotated[str, typer.Option(help="Cohort month, YYYY-MM.")],
         frame = kpis_for_month(con, month)
     finally:
         con.close()
-    typer.echo(render_kpis(frame, format), nl=format != "csv")
+    typer.echo(render_kpis(frame, format, get_settings().handoff_target_seconds),
+               nl=format != "csv")
 
 
 @app.command()

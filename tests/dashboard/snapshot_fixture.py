@@ -152,14 +152,30 @@ def add_fixture_scores(snap: Path) -> None:
             CREATE TABLE kpi_monthly AS
             SELECT strftime(started_at, '%Y-%m') AS month, t.tier, k.kpi,
                    avg(CASE WHEN k.kpi = 'containment_raw' THEN (tier_path = 'bot_only')::INT
+                            WHEN k.kpi = 'escalation_rate'
+                            THEN (tier_path = 'bot_then_human')::INT
                             ELSE csat END)::DOUBLE AS value,
                    sum(CASE WHEN k.kpi = 'containment_raw' THEN (tier_path = 'bot_only')::INT
+                            WHEN k.kpi = 'escalation_rate'
+                            THEN (tier_path = 'bot_then_human')::INT
                             ELSE csat END)::DOUBLE AS numerator, count(*) AS denominator
             FROM conversations,
                  (VALUES ('ai'), ('human'), ('all')) t(tier),
-                 (VALUES ('containment_raw'), ('csat_mean')) k(kpi)
+                 (VALUES ('containment_raw'), ('escalation_rate'), ('csat_surveyed'), ('csat_mean'))
+                     k(kpi)
             WHERE t.tier = 'all' OR (t.tier = 'ai') = (tier_path = 'bot_only')
             GROUP BY ALL""")
+        if con.execute("SELECT count(sentiment_label) FROM turns").fetchone()[0] == 0:
+            # TEST FIXTURE: a sentiment on EVERY turn, bot and agent turns included, as a
+            # customer-voice model would wrongly give them; the page must not show those
+            con.execute("""
+            UPDATE turns SET
+              sentiment_score = ((hash(conversation_id || turn_index::VARCHAR) % 181)::INTEGER - 90) / 100.0,
+              sentiment_label = CASE
+                WHEN (hash(conversation_id || turn_index::VARCHAR) % 181)::INTEGER - 90 < -30 THEN 'negative'
+                WHEN (hash(conversation_id || turn_index::VARCHAR) % 181)::INTEGER - 90 > 30 THEN 'positive'
+                ELSE 'neutral' END
+            WHERE speaker <> 'system'""")
         if "qa_criteria_scores" not in have:
             con.execute("""
             CREATE TABLE qa_criteria_scores AS

@@ -108,7 +108,9 @@ def test_report_html_and_pdf():
                          "denominator": [100, 100], "prev_month": ["2026-09", None],
                          "prev_value": [0.5, None], "mom_change": [0.11, None]})
     html = report.monthly_html("2026-10", kpis)
-    assert "2026-10" in html and "containment_raw" in html and "0.110" in html
+    # labels and formats from the KPI catalogue; an unknown KPI keeps its name
+    assert "2026-10" in html and "Raw containment" in html and "61.0%" in html
+    assert "+11.0 pp" in html and "csat_mean" in html and "containment_raw" not in html
     pdf = report.monthly_pdf("2026-10", kpis)
     assert pdf[:5] == b"%PDF-" and len(pdf) > 1000
 
@@ -139,7 +141,25 @@ def test_report_shows_interval_and_verification():
     assert kpis["verification"].to_list() == ["verified by 40 reviews, ±4.0 pts", "unverified",
                                               "structural"]
     html = report.monthly_html("2026-10", kpis)
-    assert "0.640 [0.600, 0.680]" in html and "verified by 40 reviews" in html
+    assert "64.0% [60.0%, 68.0%]" in html and "verified by 40 reviews" in html
+    assert "First-contact resolution" in html
     assert "unverified" in html
     pdf = report.monthly_pdf("2026-10", kpis)
     assert pdf[:5] == b"%PDF-"
+
+
+def test_kpi_view_comparison_and_metric_args():
+    from tierlens.dashboard import kpi_view
+    from tierlens.metrics.catalogue import kpi_info
+
+    info = kpi_info()
+    table = pl.DataFrame({"tier": ["ai", "human", "all"], "kpi": ["aht_seconds"] * 3,
+                          "value": [40.0, 300.0, 170.0], "numerator": [400.0, 3000.0, 3400.0],
+                          "denominator": [10, 10, 20], "prev_month": ["2026-09"] * 3,
+                          "mom_change": [1.0, -20.0, -9.5]})
+    cmp = kpi_view.comparison(table, info).row(0, named=True)
+    assert (cmp["KPI"], cmp["AI tier"], cmp["Human tier"], cmp["Change (all)"],
+            cmp["Better"]) == ("Handle time (AHT)", "40 s", "300 s", "-9.5 s", "lower")
+    args = kpi_view.metric_args(table.row(1, named=True), info["aht_seconds"])
+    assert args["value"] == "300 s" and args["delta"] == "-20 s vs 2026-09"
+    assert args["delta_color"] == "inverse" and "handle time" in args["help"]

@@ -170,7 +170,9 @@ def test_render_kpis_formats():
                       "numerator": [5.0], "denominator": [10]})
     assert json.loads(render_kpis(k, "json")) == k.to_dicts()
     assert render_kpis(k, "csv").splitlines()[0] == "month,tier,kpi,value,numerator,denominator"
-    assert "fcr" in render_kpis(k, "table")
+    table = render_kpis(k, "table")
+    assert "fcr" in table and "First-contact resolution" in table and "50.0%" in table
+    assert "0.5000" not in table  # the value is formatted from the catalogue, not raw
     with pytest.raises(ValueError, match="unknown format"):
         render_kpis(k, "xml")
 

@@ -320,6 +320,19 @@ def kpi_trend(con: duckdb.DuckDBPyConnection, kpi: str) -> pl.DataFrame:
                     "WHERE kpi = ? ORDER BY month, tier", [kpi])
 
 
+def kpi_history(con: duckdb.DuckDBPyConnection, month: str, kpis: tuple[str, ...],
+                months: int = 6) -> pl.DataFrame:
+    """Some KPIs over the ``months`` months up to ``month``. Grain: one row per (month, tier,
+    kpi)."""
+    _need(con, "kpi_monthly")
+    return _df(con, """
+        WITH m AS (SELECT DISTINCT month FROM kpi_monthly WHERE month <= ?
+                   ORDER BY month DESC LIMIT ?)
+        SELECT month, tier, kpi, value FROM kpi_monthly
+        WHERE month IN (SELECT month FROM m) AND list_contains(?, kpi)
+        ORDER BY month, tier, kpi""", [month, months, list(kpis)])
+
+
 def kpi_names(con: duckdb.DuckDBPyConnection) -> list[str]:
     _need(con, "kpi_monthly")
     return [r[0] for r in con.execute(

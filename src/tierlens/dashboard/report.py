@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 import polars as pl
 
+from tierlens.metrics.catalogue import format_delta, format_value, kpi_info
+
 TIERS = ("ai", "human", "all")
 
 
@@ -28,12 +30,22 @@ def _corrected(r: dict) -> str:
     """The corrected value and its interval, for model-based KPIs that reviews verified."""
     if r.get("n_reviewed") in (None, 0) or r.get("value_corrected") is None:
         return ""
-    return (f"{_num(r['value_corrected'])} [{_num(r.get('ci_low'))}, "
-            f"{_num(r.get('ci_high'))}]")
+    i = kpi_info().get(r["kpi"])
+    return (f"{format_value(i, r['value_corrected'])} [{format_value(i, r.get('ci_low'))}, "
+            f"{format_value(i, r.get('ci_high'))}]")
 
 
 def _rows(kpis: pl.DataFrame, tier: str) -> list[dict]:
-    return kpis.filter(pl.col("tier") == tier).to_dicts()
+    """The tier's rows for reading: the catalogue's label, value and change formatted."""
+    info = kpi_info()
+    out = []
+    for r in kpis.filter(pl.col("tier") == tier).to_dicts():
+        i = info.get(r["kpi"])
+        out.append({**r, "label": i.label if i else r["kpi"], "value": format_value(i, r["value"]),
+                    "prev_value": format_value(i, r.get("prev_value")),
+                    "mom_change": format_delta(i, r.get("mom_change")) or "",
+                    "target": i.target_text if i else ""})
+    return out
 
 
 def monthly_html(month: str, kpis: pl.DataFrame, title: str = "tierlens monthly report") -> str:
@@ -53,13 +65,13 @@ def monthly_html(month: str, kpis: pl.DataFrame, title: str = "tierlens monthly 
         if not rows:
             continue
         parts.append(f"<h2>Tier: {tier}</h2><table><tr><th>KPI</th><th>value</th>"
-                     "<th>numerator</th><th>denominator</th><th>previous month</th>"
+                     "<th>target</th><th>numerator</th><th>denominator</th><th>previous month</th>"
                      "<th>change</th><th>corrected [95% interval]</th><th>verification</th>"
                      "</tr>")
         for r in rows:
             parts.append("<tr>" + "".join(f"<td>{html.escape(_num(r.get(c)))}</td>" for c in
-                                          ("kpi", "value", "numerator", "denominator",
-                                           "prev_value", "mom_change"))
+                                          ("label", "value", "target", "numerator",
+                                           "denominator", "prev_value", "mom_change"))
                          + f"<td>{html.escape(_corrected(r))}</td>"
                          f"<td>{html.escape(r.get('verification') or '')}</td></tr>")
         parts.append("</table>")
@@ -82,7 +94,7 @@ def monthly_pdf(month: str, kpis: pl.DataFrame, title: str = "tierlens monthly r
     pdf.multi_cell(0, 5, "Cohort: conversations that started in the month. Tier ai = bot only; "
                          "human = any human involvement; all = every conversation.",
                    new_x="LMARGIN", new_y="NEXT")
-    widths = (44, 18, 20, 20, 20, 16, 52)
+    widths = (48, 18, 20, 20, 20, 16, 48)
     heads = ("KPI", "value", "numerator", "denominator", "prev. month", "change",
              "trust: corrected [95% CI], reviews")
     for tier in TIERS:
@@ -101,7 +113,7 @@ def monthly_pdf(month: str, kpis: pl.DataFrame, title: str = "tierlens monthly r
             trust = r.get("verification") or ""
             if _corrected(r):
                 trust = f"{_corrected(r)}, n={r['n_reviewed']}"
-            vals = (r.get("kpi"), r.get("value"), r.get("numerator"), r.get("denominator"),
+            vals = (r.get("label"), r.get("value"), r.get("numerator"), r.get("denominator"),
                     r.get("prev_value"), r.get("mom_change"), trust)
             for w, v in zip(widths, vals, strict=True):
                 text = _num(v)

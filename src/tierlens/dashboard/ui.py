@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from tierlens.dashboard import audit, queries, reviews
+from tierlens.dashboard import audit, coaching, queries, reviews
 from tierlens.errors import StoreError
 from tierlens.export import csv_safe
 from tierlens.settings import get_settings
@@ -57,13 +57,13 @@ def _mtime(path: Path) -> float:
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=512, show_spinner=False)
 def _cached(fn_name: str, snap: str, mtime: float, args: tuple, kwargs: tuple) -> Any:
-    fn = getattr(queries, fn_name)
+    fn = getattr(queries, fn_name, None) or getattr(coaching, fn_name)
     with queries.open_snapshot(Path(snap)) as con:
         return fn(con, *args, **dict(kwargs))
 
 
 def q(fn_name: str, *args: Any, **kwargs: Any) -> Any:
-    """Run ``queries.<fn_name>(con, *args)``; on NotComputed show an info box, return None."""
+    """Run ``queries.<fn_name>(con, *args)`` (or ``coaching.<fn_name>``); on NotComputed show an info box, return None."""
     snap = snapshot()
     try:
         return _cached(fn_name, str(snap), _mtime(snap), args, tuple(sorted(kwargs.items())))
