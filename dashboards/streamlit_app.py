@@ -1,6 +1,7 @@
 """tierlens dashboard entry point: `streamlit run dashboards/streamlit_app.py`.
 
-Logging in is required. The navigation lists only the pages the user's role may open
+Logging in is required; a login lasts across reloads and tabs through a session cookie
+(tierlens.dashboard.sessions) until it expires or the user logs out. The navigation lists only the pages the user's role may open
 (tierlens.dashboard.auth.PAGE_ACCESS); every page also calls `auth.guard` itself, so a
 page opened by URL without the right role shows "access denied" and runs no query.
 An error a page doesn't handle becomes one line (`ui.failed`), never a traceback.
@@ -23,9 +24,14 @@ PAGES = {
     "topics": ("Topics", ":material/category:"),
 }
 
-user = auth.current_user()
+user = auth.resume()  # this tab's login, else the session cookie's (reload, new tab)
 if user is None:
-    nav = st.navigation([st.Page("pages/login.py", title="Log in", icon=":material/login:")])
+    # Every page's URL shows the login form, so a deep link (`/conversation?id=X`) keeps its
+    # path and query parameters and, once logged in, the same URL opens the real page.
+    login = "pages/login.py"
+    nav = st.navigation([st.Page(login, title="Log in", icon=":material/login:", default=True),
+                         *(st.Page(login, title=title, url_path=key)
+                           for key, (title, _icon) in PAGES.items())], position="hidden")
 else:
     allowed = auth.pages_for(user.role)
     nav = st.navigation([st.Page(f"pages/{key}.py", title=title, icon=icon, url_path=key)
@@ -35,6 +41,8 @@ else:
         if st.button("Log out", key="logout"):
             auth.logout()
             st.rerun()
+if cookie := auth.cookie_script():  # set this login's session cookie, or clear a dead one
+    st.html(cookie, unsafe_allow_javascript=True)
 try:
     nav.run()
 except Exception as exc:  # noqa: BLE001 - the edge: one line here, the traceback in the log

@@ -6,6 +6,7 @@ import streamlit as st
 from tierlens.dashboard import auth
 from tierlens.errors import TierlensError
 
+auth.legacy_pages_off()  # on a fresh server, its URL may run this script alone
 st.title("tierlens")
 st.caption("QA analytics for hybrid AI + human contact centers. Please log in.")
 with st.form("login"):

@@ -125,6 +125,9 @@ class Settings(BaseSettings):
                                                          "client) before a lockout.")
     login_lockout_seconds: int = Field(900, ge=1, description="How long a lockout lasts; "
                                                               "failures older than this expire.")
+    dashboard_session_seconds: int = Field(
+        8 * 3600, ge=60, description="How long a dashboard login lasts (reloads and new tabs "
+        "included) before asking again; a logout ends it at once.")
     audit_key_file: Path = Field(Path.home() / ".config" / "tierlens" / "audit.key",
                                  description="HMAC key of the review store's audit chain; kept "
                                              "outside the data folder, created (0600) on first "

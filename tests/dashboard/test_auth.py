@@ -123,7 +123,7 @@ def test_the_dashboard_listens_on_localhost_unless_told(monkeypatch):
     from tierlens.cli import app
 
     calls = []
-    monkeypatch.setattr(subprocess, "call", lambda cmd, **kw: calls.append(cmd) or 0)
+    monkeypatch.setattr(subprocess, "call", lambda cmd, **_kw: calls.append(cmd) or 0)
     runner = CliRunner()
     assert runner.invoke(app, ["dashboard", "--port", "8599"]).exit_code == 0
     assert runner.invoke(app, ["dashboard", "--host", "0.0.0.0"]).exit_code == 0

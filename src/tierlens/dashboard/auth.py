@@ -22,6 +22,7 @@ from typing import Any
 import bcrypt
 import yaml
 
+from tierlens.dashboard.sessions import COOKIE_NAME, Session, SessionStore
 from tierlens.dashboard.throttle import Throttle, keys_for
 from tierlens.errors import ConfigError, TierlensError
 
@@ -40,6 +41,7 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
 }
 
 SESSION_KEY = "tierlens_user"
+TOKEN_KEY = "tierlens_session"  # the Session behind this tab's login (its cookie's token)
 MAX_PASSWORD_BYTES = 72  # bcrypt reads no further (and bcrypt >= 5 refuses longer input)
 
 
@@ -166,23 +168,129 @@ def current_user() -> User | None:
     return None
 
 
+def session_user(token: str | None, store: SessionStore | None = None,
+                 path: Path | str | None = None) -> tuple[User, Session] | None:
+    """The user (as the users file has it now) of a live session token, else None.
+
+    None when the token is unknown, expired or revoked, or its user is no longer in the
+    users file; a role changed in the file applies at once."""
+    session = (store or SessionStore.from_settings()).resolve(token)
+    if session is None:
+        return None
+    entry = load_users(path).get(session.username)
+    if entry is None:
+        return None
+    user = User(username=session.username, name=str(entry.get("name", session.username)),
+                role=entry["role"])
+    return user, session
+
+
 def login(user: User) -> None:
+    """Log ``user`` in for this tab and start a session the cookie carries to reloads and tabs."""
     import streamlit as st
 
     st.session_state[SESSION_KEY] = user
+    st.session_state[TOKEN_KEY] = SessionStore.from_settings().create(user.username)
+
+
+def _cookie() -> str | None:
+    """The session cookie the browser sent when this tab connected (None without one)."""
+    import streamlit as st
+
+    value = st.context.cookies.get(COOKIE_NAME)
+    return value if isinstance(value, str) and value else None
+
+
+def resume() -> User | None:
+    """The logged-in user of this tab while its session is live, else the user of the
+    browser's session cookie (a reload, a new tab).
+
+    See :func:`session_user` for when the cookie's session counts."""
+    import streamlit as st
+
+    user = current_user()
+    session = st.session_state.get(TOKEN_KEY)
+    if user is not None and isinstance(session, Session):
+        # still live? A logout in another tab, or the expiry, ends this tab's login too
+        try:
+            live = SessionStore.from_settings().resolve(session.token) is not None
+        except TierlensError:
+            live = False
+        if live:
+            return user
+        st.session_state.pop(SESSION_KEY, None)
+        st.session_state.pop(TOKEN_KEY, None)
+        return None
+    if user is not None:  # set by tests or an OIDC mapping: no session of ours behind it
+        return user
+    try:
+        found = session_user(_cookie())
+    except TierlensError:  # a broken users file or store: log in again (the form says why)
+        return None
+    if found is None:
+        return None
+    st.session_state[SESSION_KEY], st.session_state[TOKEN_KEY] = found
+    return found[0]
 
 
 def logout() -> None:
+    """End the session everywhere: the token is revoked server-side, so a copy of the cookie
+    (another tab, or replayed) no longer logs anyone in."""
     import streamlit as st
 
+    session = st.session_state.pop(TOKEN_KEY, None)
+    if isinstance(session, Session):
+        SessionStore.from_settings().revoke(session.token)
     st.session_state.pop(SESSION_KEY, None)
+
+
+def cookie_script() -> str:
+    """A script that sets the session cookie for this tab's session, or clears a dead one.
+
+    Streamlit can't send a Set-Cookie header from a script run, so the browser sets it:
+    ``SameSite=Strict``, ``Secure`` over https, expiring with the server-side session."""
+    import json
+
+    import streamlit as st
+
+    session = st.session_state.get(TOKEN_KEY)
+    if isinstance(session, Session):
+        value, expires_ms = session.token, int(session.expires_at * 1000)
+    elif _cookie():
+        value, expires_ms = "", 0
+    else:
+        return ""
+    return ("<script>document.cookie = " + json.dumps(f"{COOKIE_NAME}={value}; Path=/; "
+            "SameSite=Strict; Expires=") + f" + new Date({expires_ms}).toUTCString()"
+            " + (location.protocol === 'https:' ? '; Secure' : '');</script>")
+
+
+def legacy_pages_off() -> bool:
+    """Turn off Streamlit's legacy ``pages/`` discovery; True when it was on for this run.
+
+    Until a script run calls ``st.navigation``, a server whose entry script has a ``pages/``
+    folder next to it uses the legacy discovery: the first session of a fresh server that
+    opens a page's URL (a deep link, a reload) runs that page script alone, without the entry
+    script's session cookie, login form and navigation. Every page calls this first (``guard``
+    does): it turns the discovery off for the process, as ``st.navigation`` would, and
+    ``guard`` then reruns through the entry script when nobody is logged in yet, which shows
+    the login form at the same URL."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        return True
+    return False
 
 
 def guard(page: str) -> User:
     """Call first on every page: stop unless the logged-in user's role may see ``page``."""
     import streamlit as st
 
-    user = current_user()
+    user = resume()  # a page may run alone (below): check the session here too
+    if legacy_pages_off() and user is None:
+        st.rerun()  # through the entry script: the login form at the same URL
+
     if user is None:
         st.warning("Please log in to see this page.")
         st.stop()

@@ -34,6 +34,19 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+def open_auth_db(path: Path, what: str, ddl: Iterable[str]) -> sqlite3.Connection:
+    """A connection (autocommit, WAL) to one of the login SQLite files, its tables created."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        con.execute("PRAGMA journal_mode = WAL")
+        for statement in ddl:
+            con.execute(statement)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"{path}: can't open {what} ({exc})") from exc
+    return con
+
+
 def keys_for(username: str, client: str | None) -> list[str]:
     """The throttle keys of one attempt: the (case-folded) user name, and the client if known."""
     keys = [f"user:{(username or '').strip().casefold()}"]
@@ -59,17 +72,10 @@ class Throttle:
                    s.login_lockout_seconds)
 
     def _connect(self) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            con = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
-            con.execute("PRAGMA journal_mode = WAL")
-            # grain: one row per failed login attempt and key (user name or client)
-            con.execute("CREATE TABLE IF NOT EXISTS login_failures (key TEXT NOT NULL, "
-                        "at REAL NOT NULL)")
-            con.execute("CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (key)")
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"{self.path}: can't open the login throttle ({exc})") from exc
-        return con
+        # grain: one row per failed login attempt and key (user name or client)
+        return open_auth_db(self.path, "the login throttle", (
+            "CREATE TABLE IF NOT EXISTS login_failures (key TEXT NOT NULL, at REAL NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (key)"))
 
     def _wait_one(self, con: sqlite3.Connection, key: str, now: float) -> float:
         n, last = con.execute("SELECT count(*), max(at) FROM login_failures WHERE key = ? AND "
