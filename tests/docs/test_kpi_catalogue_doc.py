@@ -16,4 +16,4 @@ def test_every_catalogue_kpi_is_listed_with_its_label():
 
 def test_the_generated_table_is_current():
     assert replace_doc_block(METRICS, catalogue_markdown()) == METRICS, (
-        "docs/metrics.md is stale: run python scripts/gen_kpi_doc.py")
+        "docs/metrics.md is stale: run python docs/gen_kpi_doc.py")
