@@ -3,7 +3,8 @@
 Requests are the simulator's bank of real customer openers (data/bank/openers.jsonl.gz),
 drawn with replacement to ``--n``; their embeddings come from the encoder once per distinct
 text (cached), plus a small per-request jitter so the 1M rows are not 11k repeated points.
-Times: model selection + fit (50k sample), assignment of every request, c-TF-IDF labels over
+Times: the request rule (first substantive customer turn) over 3 customer turns per
+conversation, model selection + fit (50k sample), assignment of every request, c-TF-IDF labels over
 every request, and the monthly topic table over synthetic outcomes. Baseline in the same run:
 fitting k-means on every request (no sample) at the chosen k, and how far its clusters agree
 with the sampled fit (NMI).
@@ -37,6 +38,7 @@ def main() -> None:
     from tierlens.score.encoder import get_encoder
     from tierlens.topics.discover import assign, ctfidf_keywords, fit_centroids, label_of
     from tierlens.topics.monthly import topic_monthly
+    from tierlens.topics.requests import first_requests
 
     with gzip.open(REPO / "data/bank/openers.jsonl.gz", "rt") as fh:
         bank = sorted({json.loads(line)["text"] for line in fh})
@@ -55,6 +57,17 @@ def main() -> None:
         rows.append((name, time.perf_counter() - t))
         return out
 
+    # the request rule over every customer turn: a greeting, then the request, then a follow-up
+    greet = np.array(["hi there", "hello", "good morning"])[rng.integers(0, 3, a.n)]
+    turns = pl.DataFrame({
+        "conversation_id": np.repeat(np.arange(a.n), 3).astype(str),
+        "turn_index": np.tile(np.array([0, 2, 4]), a.n),
+        "speaker": ["customer"] * (3 * a.n),
+        "text": np.stack([greet, np.array(texts, dtype=object),
+                          np.array(["thanks", "ok thanks bye", "is that all?"])[
+                              rng.integers(0, 3, a.n)]], axis=1).reshape(-1).tolist()})
+    req = timed(f"request rule over {3 * a.n:,} customer turns", lambda: first_requests(turns))
+    share = req.height / a.n
     fit = timed("select k + fit (50k sample)", lambda: fit_centroids(emb))
     topic, dist = timed("assign every request", lambda: assign(emb, fit.centroids))
     kw = timed("c-TF-IDF labels (every request)", lambda: ctfidf_keywords(texts, topic, fit.k))
@@ -81,7 +94,8 @@ def main() -> None:
     t_full = time.perf_counter() - t
     nmi = normalized_mutual_info_score(full.labels_, topic)
     print(f"{a.n:,} requests ({len(bank):,} distinct texts; encoding them: {t_bank:.0f} s, "
-          f"not counted), k = {fit.k}, {monthly.height} topic-month rows\n")
+          f"not counted), k = {fit.k}, {monthly.height} topic-month rows; the request rule "
+          f"found a request in {share:.1%} of the conversations\n")
     print("| step | seconds |\n|---|---|")
     for name, sec in rows:
         print(f"| {name} | {sec:.1f} |")

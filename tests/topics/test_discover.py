@@ -64,6 +64,18 @@ def test_request_is_the_first_substantive_customer_turn():
     assert req.rows() == [("a", 2, "my parcel never arrived at all")]
 
 
+def test_vectorised_request_rule_matches_the_single_text_rule():
+    texts = ["hi there, good morning!", "I was charged twice for my order", "Thanks!",
+             "HELLO my parcel is late", "ok", "yes please cancel it", "no no no", "",
+             "Hi, hi, hello: the app crashes on login", "bye thanks you are great"]
+    turns = pl.DataFrame({"conversation_id": [f"c{i}" for i in range(len(texts))],
+                          "turn_index": [0] * len(texts), "speaker": ["customer"] * len(texts),
+                          "text": texts})
+    picked = set(first_requests(turns)["text"].to_list())
+    assert picked == {t for t in texts if is_substantive(t)}
+    assert "I was charged twice for my order" in picked and "Thanks!" not in picked
+
+
 def test_monthly_metrics_and_opportunity():
     assigned = pl.DataFrame({"conversation_id": [f"c{i}" for i in range(40)],
                              "topic_id": [1] * 20 + [2] * 20, "distance": [0.1] * 40})

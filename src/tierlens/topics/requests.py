@@ -28,7 +28,7 @@ def first_requests(turns: pl.DataFrame) -> pl.DataFrame:
     ``turns``: conversation_id, turn_index, speaker, text."""
     cust = turns.filter(pl.col("speaker") == "customer").select(
         "conversation_id", "turn_index", "text")
-    keep = cust.with_columns(ok=pl.col("text").map_elements(is_substantive,
-                                                            return_dtype=pl.Boolean))
-    return (keep.filter(pl.col("ok")).sort("conversation_id", "turn_index")
-            .group_by("conversation_id", maintain_order=True).first().drop("ok"))
+    words = (pl.col("text").fill_null("").str.replace_all(f"(?i){_FILLER.pattern}", " ")
+             .str.count_matches(_WORD.pattern))
+    return (cust.filter(words >= MIN_WORDS).sort("conversation_id", "turn_index")
+            .group_by("conversation_id", maintain_order=True).first())
