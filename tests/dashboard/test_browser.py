@@ -228,7 +228,11 @@ def test_compliance_dispositions_a_red_flag(server, context, scored_root, tmp_pa
     expect(page.get_by_text("Signed in as")).to_be_visible()
     expect(page.get_by_role("heading", name="Monthly KPIs")).to_be_visible()
     expect(page.get_by_role("button", name="Log in")).to_have_count(0)
-    expect(page.get_by_role("tab", name="AI tier")).to_be_visible()
+    # the executive story: headline KPIs formatted (a rate in %), with a trend chart
+    expect(page.get_by_role("heading", name="Headline:").first).to_be_visible()
+    expect(page.get_by_text("%").first).to_be_visible()
+    expect(page.locator("canvas, svg.marks, [data-testid='stVegaLiteChart']").first
+           ).to_be_visible()
     page.wait_for_timeout(1000)
     page.screenshot(path=str(SHOTS / "executive.png"), full_page=True)
 
