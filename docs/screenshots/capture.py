@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).resolve().parent
 PAGES = [("Executive", "Monthly KPIs"), ("QA", None), ("Review queue", None),
          ("Compliance", "Red-flag queue"), ("Routing & escalation", None),
-         ("Data quality", None)]
+         ("Data quality", None), ("Topics", "Topics")]
 
 
 def main() -> None:
