@@ -219,13 +219,10 @@ def derive(con: duckdb.DuckDBPyConnection, settings: Settings, model_version: st
            refit_topics: bool = False) -> dict:
     """Outcomes, repeat contact, containment, FCR and KPIs for ``model_version``; then the
     topics (assigned to the current ones; rediscovered when ``refit_topics`` or none yet)."""
-    from tierlens.dashboard.reviews import default_path
     from tierlens.store.outcomes import derive_outcomes
-    from tierlens.store.reviews_sync import mirror_reviews
     from tierlens.topics.stage import refresh_topics
 
-    mirror_reviews(con, default_path(settings))  # reviewers' labels feed the trust layer
-    out = derive_outcomes(con, model_version, settings)
+    out = derive_outcomes(con, model_version, settings)  # reads reviewers' labels itself
     out["topics"] = refresh_topics(con, settings, model_version, refit=refit_topics)
     return out
 

@@ -78,7 +78,9 @@ def test_import_then_derive_corrects_the_kpis(tmp_path, wh, settings, loaded):  
     assert reviews.audit_log(store)["action"].to_list() == ["label_correction"]
 
     wh.execute("UPDATE current_versions SET version = 'mv-test' WHERE component = 'model'")
-    jobs.derive(wh, settings, "mv-test")  # mirrors the review store, then derives
+    jobs.derive(wh, settings, "mv-test")  # reads the review store's labels, then derives
+    # derive reads the store itself: only publish mirrors it and anchors the chain, once a run
+    assert wh.execute("SELECT count(*) FROM audit_anchors").fetchone() == (0,)
     month = wh.execute("SELECT strftime(started_at AT TIME ZONE 'UTC', '%Y-%m') FROM "
                        "core_conversations WHERE conversation_id = 'g-abandoned-bot'"
                        ).fetchone()[0]
@@ -96,3 +98,17 @@ def test_import_then_derive_corrects_the_kpis(tmp_path, wh, settings, loaded):  
     sample = wh.execute("SELECT count(*), bool_or(reviewed) FROM verification_sample "
                         "WHERE conversation_id = 'g-abandoned-bot'").fetchone()
     assert sample == (1, True)    # tiny groups: every conversation is in the sample
+
+
+def test_reviews_of_other_warehouses_conversations_are_ignored(tmp_path, wh, settings,
+                                                               loaded):  # noqa: F811
+    settings = settings.model_copy(update={"data_dir": tmp_path})
+    store = reviews.default_path(settings)
+    store.parent.mkdir(parents=True, exist_ok=True)
+    reviews.record_label_correction(store, "not-in-this-warehouse", None, "resolution", None,
+                                    "resolved", "ann")
+    from tierlens.store.outcomes import derive_outcomes
+
+    derive_outcomes(wh, "mv-test", settings, as_of=datetime.fromisoformat(loaded["as_of"]))
+    n = wh.execute("SELECT max(n_reviewed) FROM kpi_monthly_all").fetchone()[0]
+    assert n == 0

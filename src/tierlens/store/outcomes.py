@@ -103,7 +103,7 @@ def derive_outcomes(con: duckdb.DuckDBPyConnection, model_version: str,
                frames["compliance_scores"].drop("rulebook_version")
                if not frames["compliance_scores"].is_empty() else None,
                frames["compliance_hits"], as_of=as_of, **derive_args)
-    human, reviewed = human_outcomes(frames, read_label_corrections(con), derive_args, d)
+    human, reviewed = human_outcomes(frames, read_label_corrections(s), derive_args, d)
     kpis_trust = trust_columns(d.kpis, d.outcomes, human, reviewed, s.handoff_target_seconds)
     sample = verification_sample(d.outcomes, reviewed, s.verification_half_width,
                                  s.verification_error_rate)
@@ -137,11 +137,13 @@ def derive_outcomes(con: duckdb.DuckDBPyConnection, model_version: str,
             "seconds": round(time.perf_counter() - t0, 3)}
 
 
-def read_label_corrections(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Reviewers' label corrections (the warehouse mirror of the review store), in the shape
+def read_label_corrections(settings: Settings) -> pl.DataFrame:
+    """Reviewers' label corrections (the settings' review store), in the shape
     :func:`tierlens.metrics.trust.latest_labels` reads."""
-    return _frame(con, """SELECT seq AS id, conversation_id, turn_index, label_type, new_value
-                          FROM label_corrections""")
+    from tierlens.store.reviews_sync import read_label_corrections as from_store
+
+    return from_store(settings.review_store).select(
+        pl.col("seq").alias("id"), "conversation_id", "turn_index", "label_type", "new_value")
 
 
 def human_outcomes(frames: dict[str, pl.DataFrame], corrections: pl.DataFrame,
@@ -150,12 +152,13 @@ def human_outcomes(frames: dict[str, pl.DataFrame], corrections: pl.DataFrame,
     reviewed conversations (and every conversation of their customers, since repeat contact
     reads a customer's history). Returns (outcomes, reviewed: conversation_id, label_type)."""
     conv_labels, turn_labels = latest_labels(corrections)
-    reviewed = pl.concat([conv_labels.select("conversation_id", "label_type"),
-                          turn_labels.select("conversation_id",
-                                             label_type=pl.lit("sentiment"))]).unique()
-    if reviewed.is_empty():
-        return model.outcomes, reviewed
     conv = frames["conversations"]
+    reviewed = (pl.concat([conv_labels.select("conversation_id", "label_type"),
+                           turn_labels.select("conversation_id",
+                                              label_type=pl.lit("sentiment"))]).unique()
+                .join(conv.select("conversation_id"), on="conversation_id", how="semi"))
+    if reviewed.is_empty():  # no reviews, or none of this warehouse's conversations
+        return model.outcomes, reviewed
     ids = reviewed.select("conversation_id").unique()
     customers = conv.join(ids, on="conversation_id", how="semi").select("customer_id")
     keep = conv.filter(pl.col("conversation_id").is_in(ids["conversation_id"].implode())

@@ -45,6 +45,37 @@ _ANCHORS = {  # where a publish anchors the chain head: its own table and the ru
 }
 
 
+def _read(src: sqlite3.Connection, table: str) -> pl.DataFrame:
+    """One review-store table as its warehouse mirror holds it (``_QUERIES``)."""
+    cur = src.execute(_QUERIES[table])
+    cols = [d[0] for d in cur.description]
+    frame = pl.DataFrame(cur.fetchall(), schema=cols, orient="row", infer_schema_length=None)
+    if table in _TIMES and frame.height:
+        frame = frame.with_columns(pl.col(_TIMES[table]).str.to_datetime(
+            time_zone="UTC", time_unit="us"))
+    return frame
+
+
+def read_label_corrections(sqlite_path: Path) -> pl.DataFrame:
+    """The review store's label corrections, read from one consistent snapshot of the store
+    (not from the warehouse mirror, which only publish refreshes). Columns as the mirror:
+    seq, conversation_id, turn_index, label_type, old_value, new_value, who, corrected_at;
+    empty when there is no store yet."""
+    empty = pl.DataFrame(schema={"seq": pl.Int64, "conversation_id": pl.String,
+                                 "turn_index": pl.Int64, "label_type": pl.String,
+                                 "new_value": pl.String})
+    if not Path(sqlite_path).exists():
+        return empty
+    src = snapshot(sqlite_path)
+    try:
+        frame = _read(src, "label_corrections")
+    except sqlite3.OperationalError:
+        return empty  # store created by an older dashboard without the table
+    finally:
+        src.close()
+    return frame if frame.height else empty
+
+
 def mirror_reviews(con: duckdb.DuckDBPyConnection, sqlite_path: Path) -> dict[str, int]:
     """Copy the review store's tables into the warehouse mirrors and anchor the chain head.
     Returns row counts."""
@@ -52,16 +83,7 @@ def mirror_reviews(con: duckdb.DuckDBPyConnection, sqlite_path: Path) -> dict[st
         return {}
     src = snapshot(sqlite_path)
     try:
-        frames = {}
-        for table, sql in _QUERIES.items():
-            cur = src.execute(sql)
-            cols = [d[0] for d in cur.description]
-            frame = pl.DataFrame(cur.fetchall(), schema=cols, orient="row",
-                                 infer_schema_length=None)
-            if table in _TIMES and frame.height:
-                frame = frame.with_columns(pl.col(_TIMES[table]).str.to_datetime(
-                    time_zone="UTC", time_unit="us"))
-            frames[table] = frame
+        frames = {table: _read(src, table) for table in _QUERIES}
         rows, head_seq, head_hash = head(src)
     except sqlite3.OperationalError:
         return {}  # store created by an older dashboard without these tables
