@@ -14,22 +14,20 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from tierlens.dashboard.review_input import label_problem
 from tierlens.dashboard.reviews import LABEL_TYPES, record_label_corrections
 from tierlens.errors import InputError
-from tierlens.metrics.episodes import REASONS
 from tierlens.settings import Settings
 
 REQUIRED = ("conversation_id", "label_type", "label", "reviewer")
-CHOICES: dict[str, tuple[str, ...]] = {
-    "resolution": ("resolved", "unresolved", "abandoned", "pending"),
-    "sentiment": ("negative", "neutral", "positive"),
-    "escalation_reason": REASONS,
-}
 
 
-def read_review_csv(path: Path, known: Callable[[str], bool] | None = None) -> list[dict]:
+def read_review_csv(path: Path, known: Callable[[str], bool] | None = None,
+                    settings: Settings | None = None) -> list[dict]:
     """Parse and check the file. ``known(conversation_id)`` says whether the warehouse holds
-    that conversation (None: don't check). Raises InputError naming the line and the fix."""
+    that conversation (None: don't check); labels are checked by the review store's own rule
+    (:func:`tierlens.dashboard.review_input.label_problem`, the warehouse's taxonomies from
+    ``settings``). Raises InputError naming the line and the fix."""
     path = Path(path)
     try:
         fh = path.open(newline="", encoding="utf-8")
@@ -44,7 +42,7 @@ def read_review_csv(path: Path, known: Callable[[str], bool] | None = None) -> l
                 raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected "
                                  f"{','.join(REQUIRED)}[,turn_index]")
             for rec in reader:
-                rows.append(_row(path, reader.line_num, rec, known))
+                rows.append(_row(path, reader.line_num, rec, known, settings))
         except UnicodeDecodeError:
             raise InputError(f"{path}: not UTF-8 text") from None
         except csv.Error as e:
@@ -54,7 +52,8 @@ def read_review_csv(path: Path, known: Callable[[str], bool] | None = None) -> l
     return rows
 
 
-def _row(path: Path, line: int, rec: dict, known: Callable[[str], bool] | None) -> dict:
+def _row(path: Path, line: int, rec: dict, known: Callable[[str], bool] | None,
+         settings: Settings | None) -> dict:
     def bad(why: str) -> InputError:
         return InputError(f"{path}: line {line}: {why}; nothing was imported")
 
@@ -67,8 +66,9 @@ def _row(path: Path, line: int, rec: dict, known: Callable[[str], bool] | None) 
     kind, label = val["label_type"], val["label"]
     if kind not in LABEL_TYPES:
         raise bad(f"label_type {kind[:40]!r} is not one of {', '.join(LABEL_TYPES)}")
-    if kind in CHOICES and label not in CHOICES[kind]:
-        raise bad(f"{kind} label {label[:40]!r} is not one of {', '.join(CHOICES[kind])}")
+    problem = label_problem(kind, label, settings)
+    if problem is not None:
+        raise bad(problem)
     turn = None
     if val["turn_index"]:
         if not val["turn_index"].isdigit():
@@ -86,6 +86,6 @@ def import_reviews(path: Path, store: Path, known: Callable[[str], bool] | None 
                    settings: Settings | None = None) -> Counter:
     """Check the whole file, then write every row in one transaction. Returns label counts
     per label type. ``settings``: the warehouse whose intent taxonomies count as known."""
-    rows = read_review_csv(path, known)
+    rows = read_review_csv(path, known, settings)
     record_label_corrections(store, rows, settings)
     return Counter(r["label_type"] for r in rows)
