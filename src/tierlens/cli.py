@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tierlens.cli_common import DbOpt
+from tierlens.cli_common import fail as _fail
 from tierlens.cli_intents import intents_app
 from tierlens.errors import TierlensError
 from tierlens.settings import get_settings
@@ -24,12 +26,6 @@ if TYPE_CHECKING:
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="tierlens: QA analytics for hybrid (AI + human) contact centers.")
 
-DbOpt = Annotated[Path | None, typer.Option("--db", help="Warehouse path (default: settings).")]
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
 
 
 def _ingest(paths: list[Path], db: Path | None) -> IngestReport:

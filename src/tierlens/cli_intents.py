@@ -16,9 +16,8 @@ from typing import Annotated
 
 import typer
 
+from tierlens.cli_common import DbOpt
 from tierlens.settings import get_settings
-
-DbOpt = Annotated[Path | None, typer.Option("--db", help="Warehouse path (default: settings).")]
 
 intents_app = typer.Typer(no_args_is_help=True,
                           help="The warehouse's intent taxonomies: list them, pick the active one.")

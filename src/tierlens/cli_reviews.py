@@ -8,19 +8,15 @@ from typing import Annotated
 
 import typer
 
+from tierlens.cli_common import DbOpt
+from tierlens.cli_common import fail as _fail
 from tierlens.errors import TierlensError
 from tierlens.settings import get_settings
 
 reviews_app = typer.Typer(no_args_is_help=True,
                           help="Human reviews: import labels, see the verification sample.")
-DbOpt = Annotated[Path | None, typer.Option("--db", help="Warehouse path (default: settings).")]
 StoreOpt = Annotated[Path | None, typer.Option(
     "--store", help="Review store (default: the warehouse's, see docs/settings.md).")]
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
 
 
 def _known_ids(db: Path):

@@ -7,17 +7,13 @@ from typing import Annotated
 
 import typer
 
+from tierlens.cli_common import DbOpt
+from tierlens.cli_common import fail as _fail
 from tierlens.errors import TierlensError
 from tierlens.settings import get_settings
 
 topics_app = typer.Typer(help="Contact-reason topics: what customers contact about, sized as "
                               "automation opportunities.", invoke_without_command=True)
-DbOpt = Annotated[Path | None, typer.Option("--db", help="Warehouse path (default: settings).")]
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
 
 
 def _connect(db: Path | None):
