@@ -100,7 +100,7 @@ def test_import_then_derive_corrects_the_kpis(tmp_path, wh, settings, loaded):  
     assert sample == (1, True)    # tiny groups: every conversation is in the sample
 
 
-def test_reviews_of_other_warehouses_conversations_are_ignored(tmp_path, wh, settings,
+def test_reviews_of_other_warehouses_conversations_are_ignored(tmp_path, wh, settings,  # noqa: F811
                                                                loaded):  # noqa: F811
     settings = settings.model_copy(update={"data_dir": tmp_path})
     store = reviews.default_path(settings)

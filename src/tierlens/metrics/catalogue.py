@@ -144,12 +144,6 @@ def kpi_info(handoff_target_seconds: float = 30.0) -> dict[str, KpiInfo]:
     return out
 
 
-def label_of(name: str, handoff_target_seconds: float = 30.0) -> str:
-    """A KPI's label; an unknown name (a KPI of an older snapshot) is shown as it is."""
-    info = kpi_info(handoff_target_seconds).get(name)
-    return info.label if info else name
-
-
 def format_value(info: KpiInfo | None, value: float | None) -> str:
     """A KPI value as a reader sees it: ``7.3%``, ``42 s``, ``$3.10``, ``652``, ``78.4``."""
     if value is None:

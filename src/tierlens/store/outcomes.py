@@ -30,6 +30,7 @@ from tierlens.metrics.trust import (
     latest_labels,
     trust_columns,
     verification_sample,
+    with_verification,
 )
 from tierlens.schema import CONVERSATION_SCHEMA, TURN_SCHEMA
 from tierlens.settings import Settings, get_settings
@@ -203,8 +204,6 @@ def kpis_for_month(con: duckdb.DuckDBPyConnection, month: str,
 
     order = {k.name: i for i, k in enumerate(kpi_catalogue())}
     tiers = {"ai": 0, "human": 1, "all": 2}
-    from tierlens.metrics.trust import with_verification
-
     df = with_verification(df)
     return (df.with_columns(_t=pl.col("tier").replace_strict(tiers, default=9),
                             _k=pl.col("kpi").replace_strict(order, default=999))
