@@ -44,8 +44,7 @@ def turn_key(turn: dict[str, Any]) -> tuple:
 
 
 def _last_ts(d: Delivery) -> datetime:
-    return max((t["ts"].replace(tzinfo=None) for t in d.turns if t.get("ts") is not None),
-               default=_MIN)
+    return max((_naive(t["ts"]) for t in d.turns if t.get("ts") is not None), default=_MIN)
 
 
 def _rank(d: Delivery) -> tuple:
@@ -72,7 +71,7 @@ def merge(stored: Delivery, incoming: Delivery, fields: tuple[str, ...]) -> Deli
     stored_keys = [turn_key(t) for t in stored.turns]
     incoming_keys = [turn_key(t) for t in incoming.turns]
     if set(incoming_keys) >= set(stored_keys):
-        return _reindexed(incoming, [(1, i) for i in range(len(incoming.turns))], incoming.conv,
+        return _reindexed([(1, i) for i in range(len(incoming.turns))], incoming.conv,
                           {1: incoming})
     parts = {0: stored, 1: incoming}
     lead, other = (1, 0) if _rank(incoming) > _rank(stored) else (0, 1)
@@ -93,14 +92,14 @@ def merge(stored: Delivery, incoming: Delivery, fields: tuple[str, ...]) -> Deli
             conv[name] = max(a, b)
         else:
             conv[name] = a if a is not None else b
-    return _reindexed(parts[lead], order, conv, parts)
+    return _reindexed(order, conv, parts)
 
 
 def _naive(ts: datetime | None) -> datetime:
     return _MIN if ts is None else ts.replace(tzinfo=None)
 
 
-def _reindexed(lead: Delivery, order: list[tuple[int, int]], conv: dict[str, Any],
+def _reindexed(order: list[tuple[int, int]], conv: dict[str, Any],
                parts: dict[int, Delivery]) -> Delivery:
     position = {pi: n for n, pi in enumerate(order)}
     turns = [{**parts[p].turns[i], "turn_index": n} for n, (p, i) in enumerate(order)]

@@ -93,7 +93,7 @@ def _merged(con: duckdb.DuckDBPyConnection, conversations: pl.DataFrame, turns: 
     from tierlens.ingest.merge import Delivery, merge, same_content
     from tierlens.ingest.normalize import with_content_hash, with_tier_path
 
-    out: list[tuple[Delivery, str]] = []
+    out: list[Delivery] = []
     if ids.len():
         con.register("_ids", pl.DataFrame({"conversation_id": ids}).to_arrow())
         try:
@@ -115,15 +115,15 @@ def _merged(con: duckdb.DuckDBPyConnection, conversations: pl.DataFrame, turns: 
             after = merge(before, Delivery(new["conv"][cid][0], new["turns"].get(cid, []),
                                            new["spans"].get(cid, [])), _MERGED_FIELDS)
             if not same_content(after, before, _MERGED_FIELDS, tuple(TURN_SCHEMA)):
-                out.append((after, cid))
+                out.append(after)
     conv = pl.DataFrame([{**d.conv, "n_turns": len(d.turns), "_rec": n}
-                         for n, (d, _) in enumerate(out)],
+                         for n, d in enumerate(out)],
                         schema={k: v for k, v in CONVERSATION_SCHEMA.items()
                                 if k not in ("tier_path", "content_hash")} | {"_rec": pl.Int64})
     trn = pl.DataFrame([{**{k: t.get(k) for k in TURN_SCHEMA}, "_rec": n}
-                        for n, (d, _) in enumerate(out) for t in d.turns],
+                        for n, d in enumerate(out) for t in d.turns],
                        schema={**TURN_SCHEMA, "_rec": pl.Int64})
-    spans = pl.DataFrame([s for d, _ in out for s in d.spans], schema=PII_SPAN_SCHEMA)
+    spans = pl.DataFrame([s for d in out for s in d.spans], schema=PII_SPAN_SCHEMA)
     conv = with_content_hash(with_tier_path(conv, trn), trn).select(list(CONVERSATION_SCHEMA))
     return conv, trn.select(list(TURN_SCHEMA)), spans
 
