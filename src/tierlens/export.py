@@ -11,10 +11,12 @@ negative KPI delta) stay numbers.
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_START = r"^[=+\-@\t\r]"
+_FORMULA_START = "^[" + re.escape("".join(FORMULA_PREFIXES)) + "]"
 
 
 def safe_cell(value: str) -> str:
