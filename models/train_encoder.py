@@ -9,7 +9,7 @@ Tasks (one linear head each over the mean-pooled, L2-normalised embedding, scale
 Each epoch draws a sample of every task (``--per-task`` intent rows, CAPS x that of the
 others), sorts it by token length, cuts it into batches of 32 (one task per batch) and
 shuffles the batch order. LoRA r=16 on query/key/value/dense of the top encoder layers
-(``--layers``, default 3,4,5: the lower layers need no backward pass, which keeps the run
+(``--layers``, default all six; 3,4,5 alone needs no backward pass through the lower layers, a
 short on 2 shared CPU cores; never the unused pooler), AdamW, one-cycle.
 
 Evaluation in the same run, frozen vs adapted (fp32, the adapter merged from the saved
@@ -39,7 +39,8 @@ from tierlens.score import adapter as lora
 from tierlens.score.encoder import model_dir
 
 OUT = common.REPO / "models" / "encoder"
-CAPS = {"intent": 1.0, "sentiment": 0.5, "oos": 0.5, "bot_outcome": 0.3}  # x --per-task
+CAPS = {"intent": 1.0, "sentiment": 1.0, "oos": 0.5, "bot_outcome": 0.3}  # x --per-task
+CV_REPEAT = 3  # customer-voice training items count 3x in the sentiment pool (real complaints)
 
 
 def targets(layers: str) -> str:
@@ -60,6 +61,9 @@ def task_data() -> dict[str, dict]:
     gold, _ = train_sentiment.in_domain()
     gold_tr = [(t, y) for t, y, i in gold if train_sentiment.split_of(i) == "train"]
     gold_te = [(t, y) for t, y, i in gold if train_sentiment.split_of(i) == "test"]
+    cv = train_sentiment.customer_voice()
+    cv_tr = [(t, y) for t, y, _, _ in cv["train"]] * CV_REPEAT
+    cv_te = [(t, y) for t, y, _, real in cv["test"] if real]
     clinc = common.clinc150("train")
     intents = sorted({c for _, c in clinc}) + ["oos"]
     oos_tr = [(t, intents.index(c)) for t, c in clinc]
@@ -72,8 +76,9 @@ def task_data() -> dict[str, dict]:
     return {
         "intent": {"train": intent_tr, "n_classes": len(cats), "max_len": 48,
                    "eval": {"banking77_heldout": intent_te}},
-        "sentiment": {"train": tw_train + gold_tr, "n_classes": 3, "max_len": 64,
-                      "eval": {"tweeteval_heldout": tw_held, "gold_test": gold_te}},
+        "sentiment": {"train": tw_train + gold_tr + cv_tr, "n_classes": 3, "max_len": 64,
+                      "eval": {"customer_voice_real_test": cv_te,
+                               "tweeteval_heldout": tw_held, "gold_test": gold_te}},
         "oos": {"train": oos_tr, "n_classes": len(intents), "max_len": 48,
                 "eval": {"clinc150_val": oos_te}},
         "bot_outcome": {"train": bot_tr, "n_classes": len(train_bot_outcome.LABELS),
@@ -186,7 +191,10 @@ def probe_metrics(task, x_tr, y_tr, n_classes, evals):
         else:
             pred = p.argmax(1)
             out[name] = {"accuracy": float((pred == y).mean()),
-                         "macro_f1": float(f1_score(y, pred, average="macro"))}
+                         "macro_f1": float(f1_score(y, pred, average="macro")), "n": len(y)}
+            if task == "sentiment":  # complaint (negative) vs not: AUC of p(negative)
+                from sklearn.metrics import roc_auc_score
+                out[name]["complaint_auc"] = float(roc_auc_score(y == 0, p[:, 0]))
     return out
 
 
@@ -224,7 +232,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--per-task", type=int, default=5000,
                     help="intent rows per epoch; the other tasks draw CAPS x this")
-    ap.add_argument("--layers", default="3,4,5", help="encoder layers that get LoRA")
+    ap.add_argument("--layers", default="0,1,2,3,4,5", help="encoder layers that get LoRA")
     ap.add_argument("--rank", type=int, default=16)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--probe-rows", type=int, default=4000)
@@ -232,6 +240,9 @@ def main() -> None:
                     help="score a seeded sample of this many rows per held-out set; 0 = all")
     ap.add_argument("--threads", type=int, default=2,
                     help="torch threads (1 is faster when the cores are oversubscribed)")
+    ap.add_argument("--no-eval", action="store_true",
+                    help="train and save only (the product heads are evaluated by their own "
+                         "training scripts on the adapted encoder)")
     ap.add_argument("--eval-only", action="store_true",
                     help="skip training: evaluate the saved adapter, update adapter.json")
     args = ap.parse_args()
@@ -257,6 +268,8 @@ def main() -> None:
                              "n_train": {k: len(v["train"]) for k, v in data.items()},
                              "wall_s": round(wall, 1)}}
         meta_path.write_text(json.dumps(meta, indent=1) + "\n")
+        if args.no_eval:
+            return
     meta = json.loads(meta_path.read_text())
     arrays = lora.load_adapter(OUT / "adapter.npz")
     if meta.get("digest") != lora.adapter_digest(arrays):

@@ -21,6 +21,7 @@ Usage: .venv/bin/python models/train_sentiment.py
 from __future__ import annotations
 
 import json
+import sys
 
 import common
 import numpy as np
@@ -69,6 +70,21 @@ def in_domain() -> tuple[list[tuple[str, int, str]], dict]:
             if i in items and lab in LABELS]
     info["n_items"] = len(rows)
     return rows, info
+
+
+def customer_voice() -> dict[str, list[tuple[str, int, str, bool]]]:
+    """The customer-voice set by its own split: {split: [(text, label, item_id, is_real)]}.
+
+    Labels are gold.csv (adjudicated); splits are the set's (train / validation / test, the
+    test split real customer text only). Texts of USS and TweetEval items are resolved from
+    the public data folder (data/scripts/build_customer_voice.py)."""
+    sys.path.insert(0, str(common.REPO / "data" / "scripts"))
+    import build_customer_voice as cv
+    out: dict[str, list] = {"train": [], "validation": [], "test": []}
+    for r in cv.load_labelled(cv.CV_DIR / "gold.csv", common.SHARED):
+        out[r["split"]].append((r["text"], LABELS.index(r["label"]), r["item_id"],
+                                r["source"] != "written"))
+    return out
 
 
 def tweet_rows() -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
