@@ -94,6 +94,10 @@ def eval_sentiment() -> dict:
     if test:
         out["in-domain test (gold)"] = _cls(head, [r[0] for r in test],
                                              np.array([r[1] for r in test]))
+    cv = [r for r in train_sentiment.customer_voice()["test"] if r[3]]  # real text only
+    p_cv = head.predict_proba(common.embed([r[0] for r in cv]))
+    out["customer-voice real test (headline)"] = train_sentiment.real_metrics(
+        p_cv, np.array([r[1] for r in cv]))
     _, held = train_sentiment.tweet_rows()
     p = head.predict_proba(common.embed([t for t, _ in held]))
     y = np.array([v for _, v in held])
@@ -113,7 +117,7 @@ def main() -> None:
             other = {k: round(v, 3) for k, v in m.items() if k in (
                 "auroc", "oos_recall_at_inscope_recall_0.95", "mae", "mae_constant_baseline",
                 "spearman", "macro_recall", "bucket_macro_f1", "recall_resolved",
-                "recall_unresolved", "recall_abandoned")}
+                "recall_unresolved", "recall_abandoned", "complaint_auc")}
             acc = f"{m['accuracy']:.4f}" if "accuracy" in m else "-"
             f1 = f"{m['macro_f1']:.4f}" if "macro_f1" in m else "-"
             ece = f"{m['ece']:.4f}" if "ece" in m else "-"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import common
+import train_sentiment
 
 
 def main() -> None:
@@ -24,6 +25,8 @@ def main() -> None:
     items = common.REPO / "data/sentiment/items.csv"
     if items.exists():
         texts += [r["text"] for r in common.read_csv(items)]
+    for rows in train_sentiment.customer_voice().values():
+        texts += [r[0] for r in rows]
     uniq = list(dict.fromkeys(texts))
     t0 = time.time()
     for i in range(0, len(uniq), 5000):

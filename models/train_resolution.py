@@ -25,12 +25,19 @@ CACHE = common.TRAIN_CACHE / "resolution"
 
 
 def scored_sets(sim_n: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(turns, turn scores, labels) for every source, cached under the training cache."""
-    paths = [CACHE / f"{n}-{sim_n}.parquet" for n in ("turns", "scores", "labels")]
-    if all(p.exists() for p in paths):
-        return tuple(pl.read_parquet(p) for p in paths)  # type: ignore[return-value]
+    """(turns, turn scores, labels) for every source, cached under the training cache by the
+    model version that scored them (new encoder or heads: new scores, never stale ones)."""
+    import hashlib
+
     from tierlens.score.turns import load_heads, model_version, score_embeddings, turn_keys
     from tierlens.simulate import simulate
+
+    heads = load_heads(common.HEADS_DIR)
+    version = model_version(common.encoder(), heads)
+    tag = hashlib.sha1(version.encode()).hexdigest()[:10]
+    paths = [CACHE / f"{n}-{sim_n}-{tag}.parquet" for n in ("turns", "scores", "labels")]
+    if all(p.exists() for p in paths):
+        return tuple(pl.read_parquet(p) for p in paths)  # type: ignore[return-value]
 
     sim_dir = CACHE / f"sim-{sim_n}"
     if not (sim_dir / "ground_truth.jsonl.gz").exists():
@@ -40,9 +47,8 @@ def scored_sets(sim_n: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     keys = turn_keys(turns)
     print(f"{labels.height} conversations, {keys.height} turns to score", flush=True)
     emb = common.embed(keys.get_column("text").to_list())
-    heads = load_heads(common.HEADS_DIR)
     scores = score_embeddings(keys.select("conversation_id", "turn_index", "speaker"), emb,
-                              heads, model_version(common.encoder(), heads))
+                              heads, version)
     CACHE.mkdir(parents=True, exist_ok=True)
     for p, f in zip(paths, (turns, scores, labels), strict=True):
         f.write_parquet(p)

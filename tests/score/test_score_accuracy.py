@@ -71,3 +71,19 @@ def test_sentiment_in_domain_macro_f1(encoder: Encoder) -> None:
     f1 = f1_score([y for _, y in test], list(pred), average="macro")
     card = head.meta["metrics"]["test_in_domain"]["macro_f1"]
     assert f1 >= 0.75 and abs(f1 - card) <= 0.01, (f1, card)
+
+
+def test_sentiment_customer_voice_real_test(encoder: Encoder) -> None:
+    """The card's headline set, on the part whose text is in the repository: the real
+    MultiDoGO customer turns of the customer-voice test split (USS and TweetEval texts are
+    resolved from the public data folder only at training time)."""
+    head = load_head("sentiment")
+    cv = REPO / "data" / "sentiment" / "customer_voice"
+    gold = {r["item_id"]: r["label"] for r in rows(cv / "gold.csv")}
+    test = [(r["text"], gold[r["item_id"]]) for r in rows(cv / "items.csv")
+            if r["split"] == "test" and r["source"].startswith("multidogo/")]
+    pred, _ = head.predict(encoder.encode([t for t, _ in test]))
+    f1 = f1_score([y for _, y in test], list(pred), average="macro")
+    card = head.meta["metrics"]["customer_voice_real_test_by_source"]["multidogo"]
+    assert card["n"] == len(test)
+    assert f1 >= 0.75 and abs(f1 - card["macro_f1"]) <= 0.01, (f1, card)
