@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tierlens.cli_common import DbOpt
+from tierlens.cli_common import DbOpt, cli_settings
 from tierlens.cli_common import fail as _fail
 from tierlens.cli_intents import intents_app
 from tierlens.errors import TierlensError
@@ -144,7 +144,7 @@ def simulate(conversations: Annotated[int, typer.Option(min=1)] = 3000,
     from tierlens.simulate import simulate as run_sim
     from tierlens.simulate.bank import bank_dir
 
-    settings = get_settings()
+    settings = cli_settings(db)
     result = run_sim(n_conversations=conversations, months=months, seed=seed, out_dir=out,
                      handle=settings.handle_time, bank=bank_dir(settings.data_dir))
     typer.echo(f"wrote {result.n_conversations} conversations over {months} month(s) to "
