@@ -489,8 +489,8 @@ def evaluate_rulebook(rulebook: Rulebook, conversations: pl.DataFrame, turns: pl
 
     ``embeddings``: optional precomputed turn embeddings, (keys frame with conversation_id and
     turn_index, float32 array row-aligned with it); turns it lacks are encoded with
-    ``encoder`` (the caller's, e.g. ``get_encoder(settings)``). ``kinds`` restricts evaluation to some rule kinds
-    (benchmarks use it); scores then reflect only those rules.
+    ``encoder`` (the caller's, e.g. ``get_encoder(settings)``). ``kinds`` restricts evaluation
+    to some rule kinds (benchmarks use it); scores then reflect only those rules.
     """
     base = prepare_turns(conversations, turns)
     neg = rulebook.negation
