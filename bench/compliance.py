@@ -164,9 +164,12 @@ def main() -> None:
     print(f"synthesised {n:,} turns / {conv.height:,} conversations / {texts.height} distinct "
           f"texts in {gen_s:.1f}s")
 
+    from _common import bench_settings
+
     from tierlens.score.encoder import Encoder, get_encoder
 
-    enc = get_encoder()
+    settings = bench_settings()
+    enc = get_encoder(settings)
     tvecs = enc.encode(texts["text"].to_list())  # real embeddings of every distinct text
     keys = turns.filter(pl.col("speaker").is_in(["agent", "bot"])).select(
         "conversation_id", "turn_index", "text")
@@ -193,7 +196,7 @@ def main() -> None:
     # the encoder's own cost, cache off, on distinct realistic sentences
     sample = [f"{t} (ref {i})" for i, t in
               zip(range(args.encode_sample), itertools.cycle(texts["text"].to_list()))]
-    fresh = Encoder(enc.precision, cache_dir=None)
+    fresh = Encoder.from_settings(settings, enc.precision, cache=False)
     t = time.perf_counter()
     fresh.encode(sample)
     enc_s = time.perf_counter() - t

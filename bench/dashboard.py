@@ -162,13 +162,12 @@ def time_page(snap: Path, calls: list[tuple[str, tuple]]) -> float:
 def apptest_times(root: Path) -> dict[str, tuple[float, float]]:
     import os
 
+    from _common import reread_settings
     from streamlit.testing.v1 import AppTest
-
-    from tierlens.settings import get_settings
 
     os.environ["TIERLENS_SERVING_DIR"] = str(root)
     os.environ["TIERLENS_DATA_DIR"] = str(root / "data")
-    get_settings.cache_clear()
+    reread_settings()  # the app, run in this process, reads these
     app = Path(__file__).resolve().parents[1] / "dashboards"
     out = {}
     for page in ("executive", "qa", "conversation", "review_queue", "compliance", "routing",

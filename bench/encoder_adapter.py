@@ -32,11 +32,15 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--adapter", type=Path, default=REPO / "models" / "encoder" / "adapter.npz")
     a = ap.parse_args()
+    from _common import bench_settings
+
     from tierlens.score.encoder import Encoder
 
+    onnx = bench_settings().cache_dir / "onnx"
     xs = texts(a.texts)
-    encoders = {"frozen": Encoder("int8", cache_dir=None, threads=a.threads, adapter=None),
-                "adapted": Encoder("int8", cache_dir=None, threads=a.threads,
+    encoders = {"frozen": Encoder("int8", cache_dir=None, threads=a.threads, runtime_dir=onnx,
+                                  adapter=None),
+                "adapted": Encoder("int8", cache_dir=None, threads=a.threads, runtime_dir=onnx,
                                    adapter=a.adapter)}
     best = dict.fromkeys(encoders, 0.0)
     out = {}

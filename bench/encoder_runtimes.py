@@ -45,20 +45,22 @@ def main() -> None:
     ap.add_argument("--texts", type=int, default=1500)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
+    from _common import bench_settings
+
     from tierlens.score.encoder import Encoder
 
+    settings = bench_settings()
+    onnx = settings.cache_dir / "onnx"
     xs = texts(a.texts)
     fp32 = Encoder("fp32", cache_dir=None, threads=a.threads)
-    int8 = Encoder("int8", cache_dir=None, threads=a.threads)
+    int8 = Encoder("int8", cache_dir=None, threads=a.threads, runtime_dir=onnx)
 
     # the earlier batched int8 path, on a session with ``threads`` intra-op threads (the
     # served session is single-threaded: it runs ``threads`` texts at a time instead)
     from tierlens.score.encoder import load_int8_session, model_dir
-    from tierlens.settings import get_settings
 
-    int8_batched = Encoder("int8", cache_dir=None, threads=a.threads)
-    int8_batched._session = load_int8_session(model_dir(), get_settings().cache_dir / "onnx",
-                                              a.threads)
+    int8_batched = Encoder("int8", cache_dir=None, threads=a.threads, runtime_dir=onnx)
+    int8_batched._session = load_int8_session(model_dir(), onnx, a.threads)
     int8_batched.per_text = False
     batched_int8 = int8_batched._encode_unique
 

@@ -54,7 +54,7 @@ def load_simulated(n: int, months: int, seed: int, work: Path) -> dict:
     out = work / f"sim-{n}-{months}-{seed}"
     t0 = time.perf_counter()
     if not truth_files(out)[1].exists():
-        simulate(n, months, seed, out)
+        simulate(n, months, seed, out, handle=Settings().handle_time)
     t_sim = time.perf_counter() - t0
     cache = out / "frames"
     t0 = time.perf_counter()

@@ -27,18 +27,19 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args()
 
+    from _common import bench_settings
+
     from tierlens import jobs
     from tierlens.ingest.pipeline import ingest_paths
-    from tierlens.settings import get_settings
     from tierlens.simulate import simulate, truth_files
     from tierlens.store.db import connect
 
+    db = a.work / f"preds-{a.conversations}-{a.months}-{a.seed}.duckdb"
+    settings = bench_settings(warehouse=db)
     sim = a.work / f"sim-{a.conversations}-{a.months}-{a.seed}"
     if not truth_files(sim)[1].exists():
-        simulate(a.conversations, a.months, a.seed, sim)
-    db = a.work / f"preds-{a.conversations}-{a.months}-{a.seed}.duckdb"
+        simulate(a.conversations, a.months, a.seed, sim, handle=settings.handle_time)
     db.unlink(missing_ok=True)
-    settings = get_settings().model_copy(update={"warehouse": db})
     con = connect(db)
     try:
         t0 = time.perf_counter()

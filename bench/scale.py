@@ -20,6 +20,7 @@ import shutil
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,51 +28,55 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _prepare(n: int, batch: int, tmp: Path):
     """Simulate, ingest into a scratch warehouse, and read the turns in batches."""
+    from _common import bench_settings
+
     from tierlens import jobs
-    from tierlens.settings import get_settings
     from tierlens.simulate import simulate
     from tierlens.store.db import connect
 
-    simulate(n, 2, 5, tmp / "sim")
+    settings = bench_settings(warehouse=tmp / "wh.duckdb")
+    simulate(n, 2, 5, tmp / "sim", handle=settings.handle_time)
     inbox = tmp / "inbox"
     inbox.mkdir()
     shutil.copy(tmp / "sim" / "conversations.jsonl.gz", inbox / "c.jsonl.gz")
-    settings = get_settings().model_copy(update={"warehouse": tmp / "wh.duckdb"})
     jobs.ingest([inbox], settings=settings)
     con = connect(settings.warehouse)
     ids = [r[0] for r in con.execute(
         "SELECT conversation_id FROM core_conversations ORDER BY 1").fetchall()]
     batches = jobs.chunks(ids, batch)
     frames = [jobs.read_turns(con, b) for b in batches]
-    return con, batches, frames
+    return con, batches, frames, settings
 
 
-def _fresh_cache(tmp: Path, name: str) -> Path:
+def _fresh_cache(tmp: Path, name: str, settings) -> Path:
     """A cold embedding cache that reuses the exported int8 graph (export takes minutes)."""
     cache = tmp / name
-    onnx = REPO / "data" / "cache" / "onnx"
+    onnx = settings.cache_dir / "onnx"
     if onnx.exists():
         shutil.copytree(onnx, cache / "onnx")
     return cache
 
 
-def _warm(_: int) -> str:
+def _warm(_: int, settings) -> str:
     from tierlens import jobs
 
-    return jobs.current_model_version()
+    return jobs.current_model_version(settings)
 
 
-def _run(workers: int, frames, tmp: Path) -> tuple[float, list]:
+def _run(workers: int, frames, tmp: Path, settings) -> tuple[float, list]:
     from distributed import Client, LocalCluster
 
     from tierlens import jobs
 
-    os.environ["TIERLENS_CACHE_DIR"] = str(_fresh_cache(tmp, f"cache-{workers}w"))
+    # the workers get these settings with each task (no environment to inherit)
+    settings = settings.model_copy(update={"cache_dir": _fresh_cache(tmp, f"cache-{workers}w", settings)})
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
-        client.gather(client.map(_warm, range(workers * 4), pure=False))  # load models
+        client.gather(client.map(partial(_warm, settings=settings), range(workers * 4),
+                                 pure=False))  # load models
         t0 = time.perf_counter()
-        futures = client.map(jobs.compute_model_scores, frames, pure=False)
+        futures = client.map(partial(jobs.compute_model_scores, settings=settings), frames,
+                             pure=False)
         results = client.gather(futures)
         return time.perf_counter() - t0, results
 
@@ -85,12 +90,12 @@ def main() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     tmp = Path(tempfile.mkdtemp(prefix="tierlens-scale-"))
     try:
-        con, batches, frames = _prepare(args.conversations, args.batch, tmp)
+        con, batches, frames, settings = _prepare(args.conversations, args.batch, tmp)
         n_turns = sum(f.height for f in frames)
         rows = []
         results = None
         for w in args.workers:
-            secs, results = _run(w, frames, tmp)
+            secs, results = _run(w, frames, tmp, settings)
             rows.append((w, secs))
         from tierlens import jobs
 

@@ -32,6 +32,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
 
+    from _common import bench_settings
     from sklearn.cluster import MiniBatchKMeans
     from sklearn.metrics import normalized_mutual_info_score
 
@@ -44,7 +45,7 @@ def main() -> None:
         bank = sorted({json.loads(line)["text"] for line in fh})
     rng = np.random.default_rng(a.seed)
     t0 = time.perf_counter()
-    base = get_encoder("int8").encode(bank)
+    base = get_encoder(bench_settings(), "int8").encode(bank)
     t_bank = time.perf_counter() - t0
     pick = rng.integers(0, len(bank), a.n)
     emb = base[pick] + rng.normal(scale=0.01, size=(a.n, base.shape[1])).astype(np.float32)

@@ -105,19 +105,19 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings,
 
 
 @task(name="select-for-scoring", **IO)
-def select_for_scoring(con: duckdb.DuckDBPyConnection, precision: str, since: Any,
+def select_for_scoring(con: duckdb.DuckDBPyConnection, settings: Settings, since: Any,
                        only_unscored: bool, intent: Any = None) -> tuple[str, list[str]]:
-    version = jobs.current_model_version(precision, intent)
+    version = jobs.current_model_version(settings, intent)
     return version, jobs.select_for_scoring(con, version, since, only_unscored)
 
 
 @task(name="score-batch", **PURE)
-def score_batch(turns: pl.DataFrame, precision: str, intent: Any = None
+def score_batch(turns: pl.DataFrame, settings: Settings, intent: Any = None
                 ) -> tuple[str, pl.DataFrame, pl.DataFrame]:
     """Pure: turn frame -> (model_version, turn scores, conversation scores). Mapped on the
     task runner: threads of the flow process, or Dask workers. ``intent``: the warehouse's
     own intent head (None: the default), shipped with the task."""
-    return jobs.compute_model_scores(turns, precision, intent)
+    return jobs.compute_model_scores(turns, settings, intent)
 
 
 @task(name="apply-compliance", **IO)
@@ -169,7 +169,7 @@ def score_all(con: duckdb.DuckDBPyConnection, settings: Settings, params: Scorin
     """Models (mapped over batches), compliance, derive, publish; fills ``counts``."""
     log = logger()
     intent = jobs.intent_head(con)  # the warehouse's active taxonomy (None: default)
-    version, ids = select_for_scoring(con, settings.precision, since, not rescore, intent)
+    version, ids = select_for_scoring(con, settings, since, not rescore, intent)
     batches = jobs.chunks(ids, params.score_batch_size)
     log.info("scoring %d conversation(s) in %d batch(es) [model %s]", len(ids), len(batches),
              version)
@@ -177,7 +177,7 @@ def score_all(con: duckdb.DuckDBPyConnection, settings: Settings, params: Scorin
     for w in range(0, len(batches), params.max_in_flight):
         group = batches[w:w + params.max_in_flight]
         frames = [jobs.read_turns(con, b) for b in group]
-        futures = score_batch.map(frames, unmapped(settings.precision), unmapped(intent))
+        futures = score_batch.map(frames, unmapped(settings), unmapped(intent))
         for batch, fut in zip(group, futures, strict=True):
             v, ts, cs = fut.result()
             jobs.write_model_scores(con, batch, v, ts, cs)

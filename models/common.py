@@ -6,7 +6,8 @@ Embeddings are computed once with the served encoder precision and cached under
 The encoder is the served one: with ``TIERLENS_ENCODER_ADAPTER`` set, the LoRA adapter is
 merged in and the cache folder and the heads' ``encoder_version`` name its digest. Heads go
 to ``$TIERLENS_TRAIN_HEADS_DIR`` (default models/heads), so an experiment can leave the
-shipped heads alone.
+shipped heads alone. :func:`settings` is the one place the training scripts read tierlens's
+settings (the adapter, the exported int8 graph's folder, the handle-time caps).
 """
 
 from __future__ import annotations
@@ -34,16 +35,29 @@ PRECISION = os.environ.get("TIERLENS_TRAIN_PRECISION", "int8")
 _ENCODER = None
 
 
-def encoder():
-    """The encoder used for training (served precision, training cache, 2 threads)."""
-    global _ENCODER
-    if _ENCODER is None:
-        import torch
+def settings():
+    """tierlens's settings (environment and ``.env``), read once."""
+    from tierlens.settings import get_settings
 
-        from tierlens.score.encoder import Encoder
-        torch.set_num_threads(2)
-        _ENCODER = Encoder(PRECISION, cache_dir=TRAIN_CACHE, threads=2)
-    return _ENCODER
+    return get_settings()
+
+
+def encoder(precision: str = PRECISION):
+    """The served encoder (its adapter, its int8 graph) at ``precision`` on the training
+    cache, 2 threads; the one at the training precision is kept."""
+    global _ENCODER
+    if precision == PRECISION and _ENCODER is not None:
+        return _ENCODER
+    import torch
+
+    from tierlens.score.encoder import Encoder
+    torch.set_num_threads(2)
+    s = settings()
+    enc = Encoder(precision, cache_dir=TRAIN_CACHE, threads=2, runtime_dir=s.cache_dir / "onnx",
+                  adapter=s.encoder_adapter)
+    if precision == PRECISION:
+        _ENCODER = enc
+    return enc
 
 
 def embed(texts: Sequence[str]) -> np.ndarray:

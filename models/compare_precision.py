@@ -11,17 +11,14 @@ Usage: .venv/bin/python models/compare_precision.py
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import common
 import numpy as np
 import train_sentiment
 
-from tierlens.score.encoder import Encoder
-
 
 def main() -> None:
-    fp32 = Encoder("fp32", cache_dir=Path(str(common.TRAIN_CACHE)), threads=2)
+    fp32 = common.encoder("fp32")
     b77 = common.banking77()
     sent, _ = train_sentiment.in_domain()
     tasks = {

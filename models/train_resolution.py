@@ -41,7 +41,7 @@ def scored_sets(sim_n: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
 
     sim_dir = CACHE / f"sim-{sim_n}"
     if not (sim_dir / "ground_truth.jsonl.gz").exists():
-        simulate(sim_n, 3, 11, sim_dir)
+        simulate(sim_n, 3, 11, sim_dir, handle=common.settings().handle_time)
     convs = rd.sgd() + rd.uss() + rd.simulated(sim_dir)
     turns, labels = rd.to_frames(convs)
     keys = turn_keys(turns)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tierlens.cli_common import DbOpt
+from tierlens.cli_common import DbOpt, cli_settings
 from tierlens.cli_common import fail as _fail
 from tierlens.cli_intents import intents_app
 from tierlens.errors import TierlensError
@@ -142,8 +142,11 @@ def simulate(conversations: Annotated[int, typer.Option(min=1)] = 3000,
     """Write a realistic hybrid contact-center data set plus its ground truth.
     (--db is accepted for uniformity; simulate doesn't touch the warehouse.)"""
     from tierlens.simulate import simulate as run_sim
+    from tierlens.simulate.bank import bank_dir
 
-    result = run_sim(n_conversations=conversations, months=months, seed=seed, out_dir=out)
+    settings = cli_settings(db)
+    result = run_sim(n_conversations=conversations, months=months, seed=seed, out_dir=out,
+                     handle=settings.handle_time, bank=bank_dir(settings.data_dir))
     typer.echo(f"wrote {result.n_conversations} conversations over {months} month(s) to "
                f"{result.conversations_path}; ground truth in {result.ground_truth_path} and "
                f"{result.kpis_path}")
@@ -239,6 +242,7 @@ def demo(db: DbOpt = None,
     from tierlens.settings import REPO_DIR, companion_dir
     from tierlens.simulate import DEMO
     from tierlens.simulate import simulate as run_sim
+    from tierlens.simulate.bank import bank_dir
 
     settings = get_settings()
     own = settings.for_warehouse(db)  # another warehouse: its demo data and inbox next to it
@@ -246,7 +250,8 @@ def demo(db: DbOpt = None,
     out = home / "demo" if home else settings.data_dir / "demo"
     n = conversations or DEMO["conversations"]
     if not (out / "conversations.jsonl.gz").exists():
-        run_sim(n_conversations=n, months=DEMO["months"], seed=DEMO["seed"], out_dir=out)
+        run_sim(n_conversations=n, months=DEMO["months"], seed=DEMO["seed"], out_dir=out,
+                handle=settings.handle_time, bank=bank_dir(settings.data_dir))
         typer.echo(f"simulated {n} demo conversations into {out}")
     inbox = home / "inbox" if home else settings.inbox
     inbox.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,10 @@
-"""What every ``tierlens`` command module shares: the ``--db`` option and the one-line
-failure. (The sub-apps can't import these from :mod:`tierlens.cli`, which imports them.)"""
+"""What every ``tierlens`` command module shares: the ``--db`` option, the settings and the
+one-line failure. (The sub-apps can't import these from :mod:`tierlens.cli`, which imports
+them.)
+
+:func:`cli_settings` is the one place the CLI reads the settings (environment and ``.env``);
+every command passes what it gets from there down to the library, which reads none itself.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,15 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from tierlens.settings import Settings, get_settings
+
 DbOpt = Annotated[Path | None, typer.Option("--db", help="Warehouse path (default: settings).")]
+
+
+def cli_settings(db: Path | None = None) -> Settings:
+    """The settings of a command run against the warehouse ``db`` (None: the settings' own;
+    see :meth:`Settings.for_warehouse`)."""
+    return get_settings().for_warehouse(db)
 
 
 def fail(message: str) -> NoReturn:

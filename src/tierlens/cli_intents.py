@@ -16,8 +16,8 @@ from typing import Annotated
 
 import typer
 
-from tierlens.cli_common import DbOpt
-from tierlens.settings import get_settings
+from tierlens.cli_common import DbOpt, cli_settings
+from tierlens.settings import Settings
 
 intents_app = typer.Typer(no_args_is_help=True,
                           help="The warehouse's intent taxonomies: list them, pick the active one.")
@@ -29,16 +29,18 @@ def train(file: Path, name: str | None, out: Path | None, corrections: bool,
     and make it active."""
     from tierlens.config import load_routing_policy
     from tierlens.dashboard.reviews import export_corrections
+    from tierlens.score.encoder import get_encoder
     from tierlens.score.train_intents import train_intents
     from tierlens.store.db import connect
     from tierlens.store.intents import check_name, save_taxonomy
 
-    settings = get_settings().for_warehouse(db)
+    settings = cli_settings(db)
     name = check_name(name or re.sub(r"[^A-Za-z0-9_.-]", "_", Path(file).stem))
     policy = load_routing_policy(policy_path) if policy_path is not None else None
     fixes = export_corrections(settings.review_store, "intent") if corrections else None
     with tempfile.TemporaryDirectory(prefix="tierlens-intents-") as tmp:
-        report = train_intents(file, out or Path(tmp), name=name, corrections=fixes)
+        report = train_intents(file, out or Path(tmp), name=name, corrections=fixes,
+                               encoder=get_encoder(settings))
         con = connect(settings.warehouse)
         try:
             save_taxonomy(con, name, Path(report["head_path"]), report, policy)
@@ -53,7 +55,7 @@ def train(file: Path, name: str | None, out: Path | None, corrections: bool,
     typer.echo(json.dumps(report, indent=2, default=str))
     typer.echo(f"intent taxonomy {name!r} is now active for {settings.warehouse}; the next "
                "`tierlens score` re-scores every conversation with it")
-    _policy_note(settings.warehouse, name)
+    _policy_note(settings, name)
 
 
 @intents_app.command("list")
@@ -62,7 +64,7 @@ def list_cmd(db: DbOpt = None) -> None:
     from tierlens.store.db import connect
     from tierlens.store.intents import list_taxonomies
 
-    settings = get_settings().for_warehouse(db)
+    settings = cli_settings(db)
     con = connect(settings.warehouse)
     try:
         rows = list_taxonomies(con).to_dicts()
@@ -82,7 +84,7 @@ def use_cmd(name: Annotated[str, typer.Argument(help="A trained taxonomy, or `de
     from tierlens.store.db import connect
     from tierlens.store.intents import use_taxonomy
 
-    settings = get_settings().for_warehouse(db)
+    settings = cli_settings(db)
     con = connect(settings.warehouse)
     try:
         use_taxonomy(con, None if name == "default" else name)
@@ -91,18 +93,18 @@ def use_cmd(name: Annotated[str, typer.Argument(help="A trained taxonomy, or `de
     typer.echo(f"intent taxonomy {name!r} is now active for {settings.warehouse}; the next "
                "`tierlens score` re-scores every conversation with it")
     if name != "default":
-        _policy_note(settings.warehouse, name)
+        _policy_note(settings, name)
 
 
-def _policy_note(warehouse: Path, name: str) -> None:
+def _policy_note(settings: Settings, name: str) -> None:
     """Say which of taxonomy ``name``'s intents the routing policy in force doesn't name."""
     from tierlens.store.db import connect
     from tierlens.store.intents import active_intent_head, policy_gaps, routing_policy
 
-    con = connect(warehouse, read_only=True)
+    con = connect(settings.warehouse, read_only=True)
     try:
         head = active_intent_head(con)
-        policy = routing_policy(con, get_settings().routing_policy_path)
+        policy = routing_policy(con, settings.routing_policy_path)
     finally:
         con.close()
     labels = list(head.labels) if head is not None and head.name == name else []

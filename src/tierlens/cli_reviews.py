@@ -8,10 +8,9 @@ from typing import Annotated
 
 import typer
 
-from tierlens.cli_common import DbOpt
+from tierlens.cli_common import DbOpt, cli_settings
 from tierlens.cli_common import fail as _fail
 from tierlens.errors import TierlensError
-from tierlens.settings import get_settings
 
 reviews_app = typer.Typer(no_args_is_help=True,
                           help="Human reviews: import labels, see the verification sample.")
@@ -45,7 +44,7 @@ def import_cmd(file: Annotated[Path, typer.Argument(
     from tierlens.dashboard.review_import import import_reviews
     from tierlens.dashboard.reviews import default_path
 
-    settings = get_settings().for_warehouse(db)
+    settings = cli_settings(db)
     target = store or default_path(settings)
     try:
         counts = import_reviews(file, target, _known_ids(settings.warehouse), settings)
@@ -66,7 +65,7 @@ def sample_cmd(month: Annotated[str | None, typer.Option(help="Only this month, 
     import duckdb
     import polars as pl
 
-    path = db or get_settings().warehouse
+    path = cli_settings(db).warehouse
     if not path.exists():
         _fail(f"{path}: no warehouse yet; run `tierlens run` first")
     con = duckdb.connect(str(path), read_only=True)

@@ -48,13 +48,13 @@ def _set_version(con: duckdb.DuckDBPyConnection, component: str, version: str) -
                 [component, version])
 
 
-def current_model_version(precision: str | None = None, intent: Head | None = None) -> str:
-    """The model_version the current encoder and heads produce, with ``intent`` (a
+def current_model_version(settings: Settings, intent: Head | None = None) -> str:
+    """The model_version the encoder and heads of ``settings`` produce, with ``intent`` (a
     warehouse's own taxonomy, :func:`intent_head`) in place of the default intent head."""
     from tierlens.score.encoder import get_encoder
     from tierlens.score.turns import model_version
 
-    return model_version(get_encoder(precision), _heads(intent))
+    return model_version(get_encoder(settings), _heads(settings, intent))
 
 
 def intent_head(con: duckdb.DuckDBPyConnection) -> Head | None:
@@ -64,16 +64,14 @@ def intent_head(con: duckdb.DuckDBPyConnection) -> Head | None:
     return active_intent_head(con)
 
 
-_HEADS: dict[str, Any] = {}
-
-
-def _heads(intent: Head | None = None) -> dict[str, Any]:
-    """The five heads (loaded once per process), with ``intent`` as the intent head."""
+def _heads(settings: Settings, intent: Head | None = None) -> dict[str, Any]:
+    """The heads of ``settings`` (each file loaded once per process), with ``intent`` as the
+    intent head."""
+    from tierlens.score.heads import default_heads_dir
     from tierlens.score.turns import load_heads
 
-    if not _HEADS:
-        _HEADS.update(load_heads())
-    return _HEADS if intent is None else {**_HEADS, "intent": intent}
+    heads = load_heads(default_heads_dir(settings))
+    return heads if intent is None else {**heads, "intent": intent}
 
 
 def select_for_scoring(con: duckdb.DuckDBPyConnection, version: str,
@@ -117,7 +115,7 @@ def read_turns(con: duckdb.DuckDBPyConnection, ids: list[str]) -> pl.DataFrame:
     return out
 
 
-def compute_model_scores(turns: pl.DataFrame, precision: str | None = None,
+def compute_model_scores(turns: pl.DataFrame, settings: Settings,
                          intent: Head | None = None) -> tuple[str, pl.DataFrame, pl.DataFrame]:
     """Pure scoring of one batch: (model_version, turn scores, conversation scores).
 
@@ -128,6 +126,7 @@ def compute_model_scores(turns: pl.DataFrame, precision: str | None = None,
     """
     from tierlens.score.conversation import score_conversations
     from tierlens.score.encoder import get_encoder
+    from tierlens.score.heads import default_heads_dir
     from tierlens.score.turns import (
         TURN_SCORE_COLUMNS,
         encode_turns,
@@ -135,12 +134,12 @@ def compute_model_scores(turns: pl.DataFrame, precision: str | None = None,
         score_embeddings,
     )
 
-    enc = get_encoder(precision)
-    heads = _heads(intent)
+    enc = get_encoder(settings)
+    heads = _heads(settings, intent)
     version = model_version(enc, heads)
     keys, emb = encode_turns(turns, enc)
     ts = score_embeddings(keys, emb, heads, version)
-    cs = score_conversations(turns, ts)
+    cs = score_conversations(turns, ts, default_heads_dir(settings))
     return version, ts.select(TURN_SCORE_COLUMNS), cs
 
 
@@ -172,12 +171,12 @@ def score_models(con: duckdb.DuckDBPyConnection, settings: Settings, since=None,
     model_conversation_scores under the current model_version (delete-then-insert per batch).
     ``progress(done, total)`` is called after each committed batch."""
     intent = intent_head(con)
-    version = current_model_version(settings.precision, intent)
+    version = current_model_version(settings, intent)
     ids = select_for_scoring(con, version, since, only_unscored)
     batches = chunks(ids, batch_size)
     turns_scored = 0
     for i, batch in enumerate(batches):
-        v, ts, cs = compute_model_scores(read_turns(con, batch), settings.precision, intent)
+        v, ts, cs = compute_model_scores(read_turns(con, batch), settings, intent)
         write_model_scores(con, batch, v, ts, cs)
         turns_scored += ts.height
         if progress is not None:
@@ -206,7 +205,7 @@ def apply_compliance(con: duckdb.DuckDBPyConnection, settings: Settings,
     explicit = rules or settings.rulebook_path
     rulebook = (load_rulebook(explicit) if explicit is not None
                 else current_rulebook(con) or load_rulebook(None))
-    enc = get_encoder(settings.precision)
+    enc = get_encoder(settings)
     result = apply_rulebook(
         con, rulebook, since=since, only_unscored=not rescore,
         # the encoder's text-hash cache makes this a lookup, not a second forward pass

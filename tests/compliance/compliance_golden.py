@@ -153,10 +153,11 @@ if __name__ == "__main__":  # print the PR tables for docs/compliance.md
 
     from tierlens.score.encoder import get_encoder
     from tierlens.score.rules import load_rulebook
+    from tierlens.settings import get_settings
 
     book = load_rulebook(sys.argv[1] if len(sys.argv) > 1 else None)
     c, t, p, e = load_golden()
-    enc = get_encoder()
+    enc = get_encoder(get_settings())
     for r in book.active_rules:
         if r.kind == "semantic":
             print(f"\n{r.id} (threshold in rulebook: {r.threshold}), encoder {enc.version}")

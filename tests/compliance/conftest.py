@@ -17,8 +17,9 @@ def encoder():
 
     torch.set_num_threads(2)
     from tierlens.score.encoder import get_encoder
+    from tierlens.settings import get_settings
 
-    return get_encoder()
+    return get_encoder(get_settings())
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from score_helpers import ONNX
 
 from tierlens.score.encoder import Encoder
 
@@ -10,7 +11,8 @@ from tierlens.score.encoder import Encoder
 @pytest.fixture(scope="session")
 def encoder(tmp_path_factory: pytest.TempPathFactory) -> Encoder:
     """The served (int8) encoder with an embedding cache in a temporary folder."""
-    return Encoder("int8", cache_dir=tmp_path_factory.mktemp("emb-cache"), threads=2)
+    return Encoder("int8", cache_dir=tmp_path_factory.mktemp("emb-cache"), threads=2,
+                   runtime_dir=ONNX)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from score_helpers import HEADS
 from sklearn.metrics import f1_score, roc_auc_score
 
 from tierlens.score.encoder import Encoder
@@ -30,7 +31,7 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 
 def test_intent_banking77_heldout(encoder: Encoder) -> None:
-    head = load_head("intent")
+    head = load_head("intent", HEADS)
     data = rows(GOLDEN / "banking77_test_sample.csv")
     pred, _ = head.predict(encoder.encode([r["text"] for r in data]))
     acc = float(np.mean([p == r["intent"] for p, r in zip(pred, data, strict=True)]))
@@ -39,7 +40,7 @@ def test_intent_banking77_heldout(encoder: Encoder) -> None:
 
 
 def test_oos_recall_at_95_inscope(encoder: Encoder) -> None:
-    head = load_head("oos")
+    head = load_head("oos", HEADS)
     data = rows(GOLDEN / "clinc_oos_test_sample.csv")
     s = head.predict_proba(encoder.encode([r["text"] for r in data]))[
         :, list(head.labels).index("oos")]
@@ -51,7 +52,7 @@ def test_oos_recall_at_95_inscope(encoder: Encoder) -> None:
 
 
 def test_bot_outcome_macro_f1(encoder: Encoder) -> None:
-    head = load_head("bot_outcome")
+    head = load_head("bot_outcome", HEADS)
     data = rows(GOLDEN / "sgd_bot_outcome_test_sample.csv")
     pred, _ = head.predict(encoder.encode([r["text"] for r in data]))
     f1 = f1_score([r["label"] for r in data], list(pred), average="macro")
@@ -60,7 +61,7 @@ def test_bot_outcome_macro_f1(encoder: Encoder) -> None:
 
 
 def test_sentiment_in_domain_macro_f1(encoder: Encoder) -> None:
-    head = load_head("sentiment")
+    head = load_head("sentiment", HEADS)
     sent = REPO / "data" / "sentiment"
     if not (sent / "gold.csv").exists():
         pytest.skip("data/sentiment/gold.csv is not in this checkout")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from score_helpers import HEADS
 
 from tierlens.errors import ModelError
 from tierlens.score.adapter import adapter_digest, load_adapter, merge_adapter, save_adapter
@@ -105,7 +106,7 @@ def test_heads_trained_on_other_encoder_weights_are_refused() -> None:
     from tierlens.score.encoder import encoder_version
     from tierlens.score.turns import load_heads, model_version
 
-    heads = load_heads()
+    heads = load_heads(HEADS)
     trained = heads["intent"].meta["encoder_version"]
     assert model_version(SimpleNamespace(version=trained), heads).startswith(trained + "|")
     weights = trained.split("/")[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from score_helpers import make_turns
+from score_helpers import HEADS, make_turns
 
 from tierlens.score.conversation import (
     CONVERSATION_SCORE_SCHEMA,
@@ -47,7 +47,7 @@ def frames(*convs: tuple[str, list[tuple]]) -> tuple[pl.DataFrame, pl.DataFrame]
 
 
 def score(*convs: tuple[str, list[tuple]]) -> dict[str, dict]:
-    out = score_conversations(*frames(*convs))
+    out = score_conversations(*frames(*convs), HEADS)
     assert out.schema == pl.Schema(CONVERSATION_SCORE_SCHEMA)
     return {r["conversation_id"]: r for r in out.to_dicts()}
 
@@ -121,7 +121,7 @@ def test_customer_who_never_answers_the_bot_question_abandoned() -> None:
 
 
 def test_confidence_evidence_and_reason() -> None:
-    out = explain_resolution(*frames(FAILED_THANKS, SUCCESS_THANKS, LEFT, REPEAT, QUEUE))
+    out = explain_resolution(*frames(FAILED_THANKS, SUCCESS_THANKS, LEFT, REPEAT, QUEUE), HEADS)
     assert out.height == 5
     for r in out.to_dicts():
         assert 1 / 3 <= r["resolution_confidence"] <= 1
@@ -154,7 +154,7 @@ def test_conversation_without_customer_turns() -> None:
 
 def test_empty_scores_give_empty_frame() -> None:
     turns, ts = build("e", [(C, "hi", 0.0, None, None, "x", 0.5)])
-    out = score_conversations(turns, ts.clear())
+    out = score_conversations(turns, ts.clear(), HEADS)
     assert out.height == 0 and out.schema == pl.Schema(CONVERSATION_SCORE_SCHEMA)
 
 
@@ -163,8 +163,7 @@ def test_head_trained_on_other_features_is_refused(tmp_path) -> None:
     import shutil
 
     from tierlens.errors import ModelError
-    from tierlens.score.heads import default_heads_dir
-    src = default_heads_dir()
+    src = HEADS
     for ext in ("json", "npz"):
         shutil.copy(src / f"resolution.{ext}", tmp_path / f"resolution.{ext}")
     meta = json.loads((tmp_path / "resolution.json").read_text())
@@ -191,7 +190,7 @@ def test_issue_examples_through_the_real_heads(encoder) -> None:
         ("gone", 1, "bot", "Sure. In which city should I look?", None),
     ])
     out = {r["conversation_id"]: r
-           for r in score_conversations(turns, score_turns(turns, encoder=encoder)).to_dicts()}
+           for r in score_conversations(turns, score_turns(turns, encoder, HEADS), HEADS).to_dicts()}
     assert out["fail"]["resolution"] == "unresolved" and 1 in out["fail"]["resolution_evidence"]
     assert out["ok"]["resolution"] == "resolved"
     assert out["gone"]["resolution"] == "abandoned" and out["gone"]["resolution_evidence"] == [1]

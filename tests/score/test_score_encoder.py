@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from score_helpers import ONNX
 
 from tierlens.errors import ModelError
 from tierlens.score.encoder import DIM, EmbeddingCache, Encoder, encoder_version
@@ -34,7 +35,7 @@ def test_order_is_preserved_across_length_buckets(encoder: Encoder) -> None:
 
 
 def test_identical_texts_are_encoded_once(tmp_path) -> None:
-    enc = Encoder("int8", cache_dir=None, threads=2)
+    enc = Encoder("int8", cache_dir=None, threads=2, runtime_dir=ONNX)
     v = enc.encode(["same text", "other text", "same text", "same text"])
     assert enc.forward_texts == 2
     np.testing.assert_array_equal(v[0], v[2])
@@ -99,7 +100,7 @@ def test_int8_embedding_depends_on_the_text_only(encoder: Encoder) -> None:
     together = encoder._encode_unique(texts)
     alone = np.vstack([encoder._encode_unique([t]) for t in texts])
     reversed_ = encoder._encode_unique(texts[::-1])[::-1]
-    single = Fresh("int8", cache_dir=None, threads=1)
+    single = Fresh("int8", cache_dir=None, threads=1, runtime_dir=ONNX)
     np.testing.assert_array_equal(together, alone)
     np.testing.assert_array_equal(together, reversed_)
     np.testing.assert_array_equal(together[:3], single._encode_unique(texts[:3]))
@@ -118,7 +119,7 @@ ADAPTER = Path(__file__).resolve().parents[2] / "models" / "encoder" / "adapter.
 def adapted(tmp_path_factory: pytest.TempPathFactory) -> Encoder:
     """The int8 encoder with the committed adapter merged in (own embedding cache)."""
     return Encoder("int8", cache_dir=tmp_path_factory.mktemp("emb-lora"), threads=2,
-                   adapter=ADAPTER)
+                   runtime_dir=ONNX, adapter=ADAPTER)
 
 
 def test_adapter_changes_embeddings_and_version(adapted: Encoder,
@@ -148,7 +149,8 @@ def test_adapted_int8_is_bit_stable_per_text(adapted: Encoder) -> None:
     reversed_ = adapted._encode_unique(texts[::-1])[::-1]
     np.testing.assert_array_equal(together, alone)
     np.testing.assert_array_equal(together, reversed_)
-    again = Encoder("int8", cache_dir=None, threads=1, adapter=ADAPTER)  # a second load
+    again = Encoder("int8", cache_dir=None, threads=1, runtime_dir=ONNX,
+                    adapter=ADAPTER)  # a second load
     np.testing.assert_array_equal(together[:4], again._encode_unique(texts[:4]))
 
 

@@ -6,10 +6,11 @@ import json
 
 import numpy as np
 import pytest
+from score_helpers import HEADS
 
 from tierlens.errors import ModelError
 from tierlens.score.encoder import Encoder
-from tierlens.score.heads import HEAD_NAMES, default_heads_dir, load_head
+from tierlens.score.heads import HEAD_NAMES, load_head
 
 GOLDEN_SENTIMENT = [
     ("I've been waiting three weeks and nobody helps me", "negative"),
@@ -36,24 +37,24 @@ GOLDEN_OUTCOME = [
 
 @pytest.mark.parametrize(("text", "label"), GOLDEN_SENTIMENT)
 def test_golden_sentiment(encoder: Encoder, text: str, label: str) -> None:
-    lab, conf = load_head("sentiment").predict(encoder.encode([text]))
+    lab, conf = load_head("sentiment", HEADS).predict(encoder.encode([text]))
     assert lab[0] == label, (text, lab[0], conf[0])
 
 
 @pytest.mark.parametrize(("text", "label"), GOLDEN_INTENT)
 def test_golden_intent(encoder: Encoder, text: str, label: str) -> None:
-    lab, _ = load_head("intent").predict(encoder.encode([text]))
+    lab, _ = load_head("intent", HEADS).predict(encoder.encode([text]))
     assert lab[0] == label
 
 
 @pytest.mark.parametrize(("text", "label"), GOLDEN_OUTCOME)
 def test_golden_bot_outcome(encoder: Encoder, text: str, label: str) -> None:
-    lab, _ = load_head("bot_outcome").predict(encoder.encode([text]))
+    lab, _ = load_head("bot_outcome", HEADS).predict(encoder.encode([text]))
     assert lab[0] == label
 
 
 def test_oos_separates_off_topic_from_banking(encoder: Encoder) -> None:
-    head = load_head("oos")
+    head = load_head("oos", HEADS)
     k = list(head.labels).index("oos")
     p = head.predict_proba(encoder.encode(["how many calories are in a banana",
                                            "what is the capital of mongolia",
@@ -63,7 +64,7 @@ def test_oos_separates_off_topic_from_banking(encoder: Encoder) -> None:
 
 
 def test_csat_is_lower_for_angry_turns(encoder: Encoder) -> None:
-    y = load_head("csat").regress(encoder.encode(["Thank you, that's perfect, great job.",
+    y = load_head("csat", HEADS).regress(encoder.encode(["Thank you, that's perfect, great job.",
                                                   ("This is useless, you got it all wrong "
                                                   "again.")]))
     assert 1 <= y.min() and y.max() <= 5 and y[0] > y[1]
@@ -72,20 +73,20 @@ def test_csat_is_lower_for_angry_turns(encoder: Encoder) -> None:
 def test_probabilities_are_distributions(encoder: Encoder) -> None:
     emb = encoder.encode(["hello there", "where is my refund"])
     for name in ("sentiment", "intent", "oos", "bot_outcome"):
-        p = load_head(name).predict_proba(emb)
+        p = load_head(name, HEADS).predict_proba(emb)
         np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
         assert (p >= 0).all()
 
 
 def test_heads_record_calibration_and_encoder() -> None:
     for name in HEAD_NAMES:
-        meta = json.loads((default_heads_dir() / f"{name}.json").read_text())
+        meta = json.loads((HEADS / f"{name}.json").read_text())
         assert meta["encoder_version"].endswith("/int8-pt")
         assert meta["temperature"] > 0 and meta["metrics"]
 
 
 def test_all_model_files_under_10_mb() -> None:
-    models = default_heads_dir().parent
+    models = HEADS.parent
     total = sum(p.stat().st_size for p in models.rglob("*") if p.is_file()
                 and "cache" not in p.parts and ".work" not in p.parts)
     assert total < 10 * 1024 * 1024, total
@@ -98,4 +99,4 @@ def test_missing_head_is_a_model_error(tmp_path) -> None:
 
 def test_wrong_embedding_width_is_a_model_error() -> None:
     with pytest.raises(ModelError, match="expects"):
-        load_head("sentiment").predict(np.zeros((2, 10), np.float32))
+        load_head("sentiment", HEADS).predict(np.zeros((2, 10), np.float32))

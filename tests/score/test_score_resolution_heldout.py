@@ -18,6 +18,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from score_helpers import HEADS
 
 from tierlens.schema import TURN_SCHEMA
 from tierlens.score.conversation import score_conversations
@@ -42,13 +43,13 @@ def test_resolution_recall_on_heldout_sgd_sample(encoder: Encoder) -> None:
                                                        "speaker", "text")]
                                         ).select(list(TURN_SCHEMA)).cast(TURN_SCHEMA)
     keys = turn_keys(turns)
-    heads = load_heads()
+    heads = load_heads(HEADS)
     scores = score_embeddings(keys.select("conversation_id", "turn_index", "speaker"),
                               encoder.encode(keys.get_column("text").to_list()), heads,
                               model_version(encoder, heads))
-    pred = dict(score_conversations(turns, scores).select("conversation_id", "resolution")
+    pred = dict(score_conversations(turns, scores, HEADS).select("conversation_id", "resolution")
                 .iter_rows())
-    card = load_head("resolution").meta["metrics"]["test"]["sgd"]
+    card = load_head("resolution", HEADS).meta["metrics"]["test"]["sgd"]
     for lab in LABELS:
         mine = [c for c in convs if c["label"] == lab]
         assert len(mine) == min(60, card[lab]["support"])

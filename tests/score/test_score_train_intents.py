@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from score_helpers import make_turns
+from score_helpers import HEADS, make_turns
 
 from tests.conftest import REPO
 from tierlens.errors import InputError
@@ -48,7 +48,8 @@ def test_trains_a_usable_head(encoder: Encoder, tmp_path: Path) -> None:
     lab, _ = head.predict(encoder.encode(["where's my parcel, it's late"]))
     assert lab[0] == "track_parcel"
     turns = make_turns([("c", 0, "customer", "are you open on saturday", None)])
-    out = score_turns(turns, encoder=encoder, intent_head=report["head_path"])
+    out = score_turns(turns, encoder=encoder, heads_dir=HEADS,
+                      intent_head=report["head_path"])
     assert out.get_column("intent")[0] == "store_hours"
 
 
@@ -57,10 +58,11 @@ def test_trains_a_usable_head(encoder: Encoder, tmp_path: Path) -> None:
     ([(t, "only") for t in EXAMPLES["pay_bill"]], "text,intent", "at least 2 intents"),
     (all_rows()[:7] + all_rows()[7:10], "text,intent", "at least 5 examples"),
 ])
-def test_bad_csv_is_an_input_error_naming_the_file(tmp_path: Path, rows, header, match) -> None:
+def test_bad_csv_is_an_input_error_naming_the_file(encoder: Encoder, tmp_path: Path, rows,
+                                                   header, match) -> None:
     csv = write_csv(tmp_path / "bad.csv", rows, header)
     with pytest.raises(InputError, match=match) as info:
-        train_intents(csv, out_dir=tmp_path)
+        train_intents(csv, out_dir=tmp_path, encoder=encoder)
     assert "bad.csv" in str(info.value)
 
 
@@ -81,15 +83,15 @@ def test_a_text_labelled_two_ways_keeps_its_most_frequent_label(tmp_path: Path) 
     assert clean == []
 
 
-def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
+def test_missing_file_is_an_input_error(encoder: Encoder, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not found"):
-        train_intents(tmp_path / "nope.csv", tmp_path)
+        train_intents(tmp_path / "nope.csv", tmp_path, encoder=encoder)
 
 
-def test_empty_rows_are_an_input_error(tmp_path: Path) -> None:
+def test_empty_rows_are_an_input_error(encoder: Encoder, tmp_path: Path) -> None:
     pl.DataFrame({"text": [""], "intent": [""]}).write_csv(tmp_path / "empty.csv")
     with pytest.raises(InputError, match="no rows"):
-        train_intents(tmp_path / "empty.csv", tmp_path)
+        train_intents(tmp_path / "empty.csv", tmp_path, encoder=encoder)
 
 
 def test_reviewer_corrections_replace_labels_and_unknown_intents_are_left_out() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from score_helpers import make_turns
+from score_helpers import HEADS, ONNX, make_turns
 
 from tierlens.score.encoder import Encoder
 from tierlens.score.turns import (
@@ -31,7 +31,7 @@ TURNS = make_turns([
 
 
 def test_one_row_per_nonempty_nonsystem_turn(encoder: Encoder) -> None:
-    out = score_turns(TURNS, encoder=encoder)
+    out = score_turns(TURNS, encoder=encoder, heads_dir=HEADS)
     assert out.schema == pl.Schema(TURN_SCORE_SCHEMA)
     assert out.select("conversation_id", "turn_index").rows() == [
         ("c1", 0), ("c1", 1), ("c1", 2), ("c1", 3), ("c2", 0), ("c2", 1), ("c2", 3)]
@@ -39,7 +39,7 @@ def test_one_row_per_nonempty_nonsystem_turn(encoder: Encoder) -> None:
 
 
 def test_outputs_follow_the_speaker(encoder: Encoder) -> None:
-    out = score_turns(TURNS, encoder=encoder).join(
+    out = score_turns(TURNS, encoder=encoder, heads_dir=HEADS).join(
         TURNS.select("conversation_id", "turn_index", "speaker"),
         on=["conversation_id", "turn_index"])
     bots = out.filter(pl.col("speaker") == "bot")
@@ -63,13 +63,13 @@ def test_outputs_follow_the_speaker(encoder: Encoder) -> None:
 
 
 def test_each_distinct_text_is_encoded_once(tmp_path) -> None:
-    enc = Encoder("int8", cache_dir=tmp_path, threads=2)
-    score_turns(TURNS, encoder=enc)
+    enc = Encoder("int8", cache_dir=tmp_path, threads=2, runtime_dir=ONNX)
+    score_turns(TURNS, encoder=enc, heads_dir=HEADS)
     distinct = TURNS.filter((pl.col("speaker") != "system")
                             & (pl.col("text").str.strip_chars() != "")
                             ).get_column("text").n_unique()
     assert enc.forward_texts == distinct  # the repeated bot line went through once
-    score_turns(TURNS, encoder=enc)  # a rescore is served from the cache
+    score_turns(TURNS, encoder=enc, heads_dir=HEADS)  # a rescore is served from the cache
     assert enc.forward_texts == distinct
 
 
@@ -84,5 +84,6 @@ def test_encode_turns_rows_align_with_keys(encoder: Encoder) -> None:
 
 
 def test_empty_input_gives_empty_frame(encoder: Encoder) -> None:
-    out = score_turns(TURNS.filter(pl.col("speaker") == "system"), encoder=encoder)
+    out = score_turns(TURNS.filter(pl.col("speaker") == "system"), encoder=encoder,
+                      heads_dir=HEADS)
     assert out.height == 0 and out.schema == pl.Schema(TURN_SCORE_SCHEMA)

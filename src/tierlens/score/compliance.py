@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from tierlens.errors import ModelError
 from tierlens.score.rules import (
     Match,
     Negation,
@@ -332,10 +333,11 @@ def eval_vulnerable(rule: VulnerableCustomerRule, base: pl.DataFrame, neg: Negat
 
 # ----------------------------------------------------------------------------- semantic
 def _encoder(encoder: Any) -> Any:
-    if encoder is not None:
-        return encoder
-    from tierlens.score.encoder import get_encoder
-    return get_encoder()
+    """The caller's encoder: the library picks none itself (the settings say which)."""
+    if encoder is None:
+        raise ModelError("semantic rules need an encoder: pass "
+                         "encoder=get_encoder(settings)")
+    return encoder
 
 
 _EXAMPLES: dict[tuple[int, tuple[str, ...]], np.ndarray] = {}
@@ -487,8 +489,8 @@ def evaluate_rulebook(rulebook: Rulebook, conversations: pl.DataFrame, turns: pl
 
     ``embeddings``: optional precomputed turn embeddings, (keys frame with conversation_id and
     turn_index, float32 array row-aligned with it); turns it lacks are encoded with
-    ``encoder`` (default: ``get_encoder()``). ``kinds`` restricts evaluation to some rule kinds
-    (benchmarks use it); scores then reflect only those rules.
+    ``encoder`` (the caller's, e.g. ``get_encoder(settings)``). ``kinds`` restricts evaluation
+    to some rule kinds (benchmarks use it); scores then reflect only those rules.
     """
     base = prepare_turns(conversations, turns)
     neg = rulebook.negation

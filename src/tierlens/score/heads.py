@@ -1,6 +1,7 @@
 """Model heads: small numpy networks that read the shared 384-d sentence embedding.
 
-A head is two files in the heads folder (``settings.models_dir / "heads"`` by default):
+A head is two files in a heads folder (the served one: :func:`default_heads_dir` of the
+settings, which the entry points pass in):
 - ``<name>.npz``: the layer weights ``w0, b0, w1, b1, ...`` (float16 on disk; W is (in, out));
   ReLU between layers, none after the last;
 - ``<name>.json``: ``kind`` (``classifier`` or ``regressor``), ``labels``, ``temperature``
@@ -22,13 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from tierlens.errors import ModelError
-from tierlens.settings import get_settings
+from tierlens.settings import Settings
 
 HEAD_NAMES = ("sentiment", "intent", "oos", "bot_outcome", "csat", "resolution")
 
 
-def default_heads_dir() -> Path:
-    return get_settings().models_dir / "heads"
+def default_heads_dir(settings: Settings) -> Path:
+    """The heads folder ``settings`` serve: ``models_dir / "heads"``."""
+    return Path(settings.models_dir) / "heads"
 
 
 @dataclass(frozen=True)
@@ -104,9 +106,9 @@ _CACHE: dict[tuple[str, str], Head] = {}
 _LOCK = threading.Lock()
 
 
-def load_head(name: str, heads_dir: Path | None = None) -> Head:
-    """Load (once per process) the head ``name`` from ``heads_dir``."""
-    folder = Path(heads_dir) if heads_dir is not None else default_heads_dir()
+def load_head(name: str, heads_dir: Path) -> Head:
+    """Load (once per process and folder) the head ``name`` from ``heads_dir``."""
+    folder = Path(heads_dir)
     key = (str(folder.resolve()), name)
     with _LOCK:
         if key in _CACHE:

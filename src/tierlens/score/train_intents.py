@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from tierlens.errors import InputError
-from tierlens.score.encoder import Encoder, get_encoder
+from tierlens.score.encoder import Encoder
 from tierlens.score.heads import clear_cache, save_head
 
 MIN_EXAMPLES = 5
@@ -169,10 +169,12 @@ def merge_corrections(df: pl.DataFrame, corrections: pl.DataFrame | None) -> tup
     return merged, use.height, corr.height - use.height
 
 
-def train_intents(csv_path: Path, out_dir: Path, name: str = DEFAULT_NAME,
-                  encoder: Encoder | None = None, hidden: int = 0,
+def train_intents(csv_path: Path, out_dir: Path, name: str = DEFAULT_NAME, *,
+                  encoder: Encoder, hidden: int = 0,
                   corrections: pl.DataFrame | None = None) -> dict:
-    """Train an intent head from ``csv_path`` (columns text,intent); returns a report dict.
+    """Train an intent head from ``csv_path`` (columns text,intent) on the embeddings of
+    ``encoder`` (the served one: the head must read the features it will be served);
+    returns a report dict.
 
     Holds out ~20% of each intent, reports held-out ``accuracy`` and ``macro_f1``, then
     refits on all rows and writes ``<out_dir>/<name>.json|.npz``. The report's
@@ -184,7 +186,7 @@ def train_intents(csv_path: Path, out_dir: Path, name: str = DEFAULT_NAME,
     notes: list[str] = []
     df, n_used, n_left_out = merge_corrections(read_examples(Path(csv_path), notes),
                                                corrections)
-    enc = encoder or get_encoder()
+    enc = encoder
     labels = sorted(df.get_column("intent").unique().to_list())
     li = {lab: i for i, lab in enumerate(labels)}
     texts = df.get_column("text").to_list()

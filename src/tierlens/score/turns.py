@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from tierlens.errors import ModelError
-from tierlens.score.encoder import Encoder, get_encoder
+from tierlens.score.encoder import Encoder
 from tierlens.score.heads import HEAD_NAMES, Head, load_head
 
 TURN_SCORE_SCHEMA: dict[str, pl.DataType] = {
@@ -50,8 +50,7 @@ KEY_SCHEMA: dict[str, pl.DataType] = {"conversation_id": pl.String, "turn_index"
                                       "speaker": pl.String}
 
 
-def load_heads(heads_dir: Path | None = None,
-               intent_head: str | Path = "intent") -> dict[str, Head]:
+def load_heads(heads_dir: Path, intent_head: str | Path = "intent") -> dict[str, Head]:
     """The heads by role (five turn heads and the conversation-level ``resolution`` model).
 
     ``intent_head`` is a head name in ``heads_dir`` or the path of a head's ``.json`` written
@@ -105,14 +104,12 @@ def turn_keys(turns: pl.DataFrame) -> pl.DataFrame:
                     pl.col("speaker").cast(pl.String), pl.col("text").cast(pl.String)))
 
 
-def encode_turns(turns: pl.DataFrame, encoder: Encoder | None = None
-                 ) -> tuple[pl.DataFrame, np.ndarray]:
+def encode_turns(turns: pl.DataFrame, encoder: Encoder) -> tuple[pl.DataFrame, np.ndarray]:
     """(keys, embeddings): keys has one row per scored turn (conversation_id, turn_index,
     speaker); row i of the (n, 384) float32 matrix is that turn's embedding. Compliance's
     semantic rules reuse these instead of encoding again."""
-    enc = encoder or get_encoder()
     keys = turn_keys(turns)
-    emb = enc.encode(keys.get_column("text").to_list())
+    emb = encoder.encode(keys.get_column("text").to_list())
     return keys.select(list(KEY_SCHEMA)), emb
 
 
@@ -160,21 +157,19 @@ def score_embeddings(keys: pl.DataFrame, emb: np.ndarray, heads: dict[str, Head]
             .cast(TURN_SCORE_SCHEMA))
 
 
-def score_turns(turns: pl.DataFrame, encoder: Encoder | None = None,
-                heads_dir: Path | None = None, intent_head: str | Path = "intent"
-                ) -> pl.DataFrame:
+def score_turns(turns: pl.DataFrame, encoder: Encoder, heads_dir: Path,
+                intent_head: str | Path = "intent") -> pl.DataFrame:
     """Score every non-empty, non-system turn (one row per turn, ``TURN_SCORE_SCHEMA``).
 
     Each turn is encoded at most once (identical texts once, cached across runs) and every
     head reads that encoding.
     """
-    enc = encoder or get_encoder()
     heads = load_heads(heads_dir, intent_head)
-    keys, emb = encode_turns(turns, enc)
-    return score_embeddings(keys, emb, heads, model_version(enc, heads))
+    keys, emb = encode_turns(turns, encoder)
+    return score_embeddings(keys, emb, heads, model_version(encoder, heads))
 
 
-def oos_threshold(heads_dir: Path | None = None) -> float:
+def oos_threshold(heads_dir: Path) -> float:
     """The operating threshold for ``oos_score`` stored with the oos head: it keeps 95% of
     in-scope validation turns in scope (see models/cards/oos.md)."""
     return float(load_head("oos", heads_dir).meta["threshold"])

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from tierlens.errors import ConfigError
-from tierlens.settings import REPO_DIR, get_settings
+from tierlens.settings import REPO_DIR
 
 # which MultiDoGO follow-up domain fits an intent's queue
 QUEUE_DOMAIN = {
@@ -65,10 +65,13 @@ class Bank:
         return pool if pool and len(pool) >= 20 else self.followups_any[kind]
 
 
-def bank_dir() -> Path:
-    """data/bank under the settings' data_dir, else the repository's copy."""
-    cand = get_settings().data_dir / "bank"
-    return cand if (cand / "openers.jsonl.gz").exists() else REPO_DIR / "data" / "bank"
+def bank_dir(data_dir: Path | None = None) -> Path:
+    """``data_dir/bank`` (the settings' data_dir, passed in) when it holds a bank, else the
+    repository's copy."""
+    cand = Path(data_dir) / "bank" if data_dir is not None else None
+    if cand is not None and (cand / "openers.jsonl.gz").exists():
+        return cand
+    return REPO_DIR / "data" / "bank"
 
 
 def _rows(path: Path) -> list[dict]:
@@ -82,6 +85,7 @@ def _rows(path: Path) -> list[dict]:
 
 @lru_cache(maxsize=2)
 def load_bank(directory: Path | None = None) -> Bank:
+    """The utterance bank in ``directory`` (None: the repository's copy)."""
     d = directory or bank_dir()
     openers: dict[str, list[str]] = defaultdict(list)
     for r in _rows(d / "openers.jsonl.gz"):

@@ -26,7 +26,7 @@ import numpy as np
 from tierlens.config import Intent, check_policy_covers, load_intents, load_routing_policy
 from tierlens.errors import ConfigError
 from tierlens.schema import NO_INGEST_MARKER
-from tierlens.settings import HandleTimeSettings, get_settings
+from tierlens.settings import HandleTimeSettings
 from tierlens.simulate.bank import load_bank
 from tierlens.simulate.render import Context, agents_by_queue, render
 from tierlens.simulate.rng import Draw, Weighted
@@ -163,12 +163,15 @@ def _dumps(obj: dict) -> str:
 
 def simulate(n_conversations: int, months: int, seed: int, out_dir: Path,
              start: dt.date = dt.date(2026, 6, 1),
-             handle: HandleTimeSettings | None = None) -> SimulationResult:
+             handle: HandleTimeSettings | None = None,
+             bank: Path | None = None) -> SimulationResult:
     """Write conversations, ground truth and planted KPIs for a simulated hybrid center.
 
-    ``handle``: the handle-time caps the truth is planted with (default: the settings'), so
-    the pipeline under the same settings reproduces it; recorded in the KPI file."""
-    handle = handle or get_settings().handle_time
+    ``handle``: the handle-time caps the truth is planted with (default: the bundled ones);
+    pass the settings' ``handle_time`` so the pipeline under those settings reproduces it;
+    recorded in the KPI file. ``bank``: the utterance bank folder (default: the
+    repository's; see :func:`tierlens.simulate.bank.bank_dir`)."""
+    handle = handle or HandleTimeSettings()
     if n_conversations < 1 or months < 1:
         raise ConfigError(f"simulate: conversations ({n_conversations}) and months ({months}) "
                           "must both be at least 1")
@@ -176,16 +179,16 @@ def simulate(n_conversations: int, months: int, seed: int, out_dir: Path,
     problems = check_policy_covers(intents, policy)
     if problems:
         raise ConfigError("routing policy does not match intents.yaml: " + "; ".join(problems[:3]))
-    bank = load_bank()
+    utterances = load_bank(bank)
     for it in intents:
-        bank.opener_pool(it.name)  # fail early when the bank lacks an intent
+        utterances.opener_pool(it.name)  # fail early when the bank lacks an intent
     end = _add_months(start, months)
     plan_seq, render_seq = np.random.SeedSequence(seed).spawn(2)
     contacts = _plan_contacts(n_conversations, months, start, end, plan_seq, intents, policy)
     contacts.sort(key=lambda c: c.start)  # stable: ties keep planning order
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ctx = Context(bank=bank, policy=policy, agents=agents_by_queue(policy.human_queues()),
+    ctx = Context(bank=utterances, policy=policy, agents=agents_by_queue(policy.human_queues()),
                   other_topics=("a card payment", "a transfer", "your balance", "a refund",
                                 "your address", "a direct debit", "an order"), handle=handle)
     draw = Draw(render_seq)

@@ -7,10 +7,9 @@ from typing import Annotated
 
 import typer
 
-from tierlens.cli_common import DbOpt
+from tierlens.cli_common import DbOpt, cli_settings
 from tierlens.cli_common import fail as _fail
 from tierlens.errors import TierlensError
-from tierlens.settings import get_settings
 
 topics_app = typer.Typer(help="Contact-reason topics: what customers contact about, sized as "
                               "automation opportunities.", invoke_without_command=True)
@@ -19,7 +18,7 @@ topics_app = typer.Typer(help="Contact-reason topics: what customers contact abo
 def _connect(db: Path | None):
     import duckdb
 
-    path = db or get_settings().warehouse
+    path = cli_settings(db).warehouse
     if not path.exists():
         _fail(f"{path}: no warehouse yet; run `tierlens run` first")
     return duckdb.connect(str(path), read_only=True)

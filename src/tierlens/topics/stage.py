@@ -88,7 +88,7 @@ def refresh_topics(con: duckdb.DuckDBPyConnection, settings: Settings, model_ver
     if encoder is None:
         from tierlens.score.encoder import get_encoder
 
-        encoder = get_encoder(settings.precision)
+        encoder = get_encoder(settings)
     texts = req["text"].to_list()
     emb = encoder.encode(texts)
     prev = read_centroids(con)
