@@ -26,3 +26,4 @@ def make_turns(rows: list[tuple[str, int, str, str, str | None]]) -> pl.DataFram
 SERVED = get_settings()
 HEADS = default_heads_dir(SERVED)
 ONNX = SERVED.cache_dir / "onnx"
+ADAPTER = SERVED.encoder_adapter  # the shipped LoRA delta the served heads were trained on

@@ -78,7 +78,7 @@ def test_sentiment_customer_voice_real_test(encoder: Encoder) -> None:
     """The card's headline set, on the part whose text is in the repository: the real
     MultiDoGO customer turns of the customer-voice test split (USS and TweetEval texts are
     resolved from the public data folder only at training time)."""
-    head = load_head("sentiment")
+    head = load_head("sentiment", HEADS)
     cv = REPO / "data" / "sentiment" / "customer_voice"
     gold = {r["item_id"]: r["label"] for r in rows(cv / "gold.csv")}
     test = [(r["text"], gold[r["item_id"]]) for r in rows(cv / "items.csv")

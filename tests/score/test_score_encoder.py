@@ -100,7 +100,8 @@ def test_int8_embedding_depends_on_the_text_only(encoder: Encoder) -> None:
     together = encoder._encode_unique(texts)
     alone = np.vstack([encoder._encode_unique([t]) for t in texts])
     reversed_ = encoder._encode_unique(texts[::-1])[::-1]
-    single = Fresh("int8", cache_dir=None, threads=1, runtime_dir=ONNX)
+    single = Fresh("int8", cache_dir=None, threads=1, runtime_dir=ONNX,
+                   adapter=encoder.adapter_path)
     np.testing.assert_array_equal(together, alone)
     np.testing.assert_array_equal(together, reversed_)
     np.testing.assert_array_equal(together[:3], single._encode_unique(texts[:3]))

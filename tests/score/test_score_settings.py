@@ -77,9 +77,10 @@ def test_heads_follow_the_models_dir_passed_in(hostile_env, encoder, tmp_path) -
                                                                                      shipped)
 
 
-def test_adapted_settings_refuse_heads_of_the_frozen_encoder(hostile_env, tmp_path) -> None:
-    """The adapter override reaches the encoder the heads are checked against."""
-    settings = Settings(precision="fp32", encoder_adapter=ADAPTER, cache_dir=tmp_path / "c",
+def test_frozen_settings_refuse_heads_of_the_adapted_encoder(hostile_env, tmp_path) -> None:
+    """The adapter override (none: the frozen base) reaches the encoder the shipped heads,
+    trained on the shipped adapter, are checked against."""
+    settings = Settings(precision="fp32", encoder_adapter=None, cache_dir=tmp_path / "c",
                         models_dir=HEADS.parent)
     with pytest.raises(ModelError, match="trained on encoder"):
         model_version(get_encoder(settings), load_heads(default_heads_dir(settings)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from score_helpers import HEADS, ONNX, make_turns
+from score_helpers import ADAPTER, HEADS, ONNX, make_turns
 
 from tierlens.score.encoder import Encoder
 from tierlens.score.turns import (
@@ -63,7 +63,7 @@ def test_outputs_follow_the_speaker(encoder: Encoder) -> None:
 
 
 def test_each_distinct_text_is_encoded_once(tmp_path) -> None:
-    enc = Encoder("int8", cache_dir=tmp_path, threads=2, runtime_dir=ONNX)
+    enc = Encoder("int8", cache_dir=tmp_path, threads=2, runtime_dir=ONNX, adapter=ADAPTER)
     score_turns(TURNS, encoder=enc, heads_dir=HEADS)
     distinct = TURNS.filter((pl.col("speaker") != "system")
                             & (pl.col("text").str.strip_chars() != "")

@@ -100,3 +100,11 @@ def test_monthly_metrics_and_opportunity():
     assert oct1["opportunity"] == 0.0 and oct1["matched_intent"] == "refund"
     assert oct1["intent_share"] == 1.0
     assert m.filter(pl.col("month") == "2026-10")["topic_id"].to_list()[0] == 2  # by opportunity
+
+
+def test_a_topic_whose_words_occur_once_still_gets_keywords():
+    texts = ["refund my order", "refund the order", "refund order now",
+             "zebra crossing painted"]  # topic 1: every word occurs once in the corpus
+    kws = ctfidf_keywords(texts, np.array([0, 0, 0, 1]), 2)
+    assert "refund" in kws[0]
+    assert kws[1] and set(kws[1]) <= {"zebra", "crossing", "painted"}

@@ -88,7 +88,8 @@ def test_refit_keeps_ids_and_uses_cached_embeddings(warehouse):
     from tierlens.topics.stage import refresh_topics
 
     cache = Path(env["TIERLENS_CACHE_DIR"])
-    enc = Encoder("int8", cache_dir=cache, runtime_dir=cache / "onnx")
+    enc = Encoder("int8", cache_dir=cache, runtime_dir=cache / "onnx",
+                  adapter=Settings().encoder_adapter)
     con = connect(db)
     try:
         before = dict(con.execute("SELECT conversation_id, topic_id FROM "

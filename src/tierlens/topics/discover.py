@@ -123,8 +123,24 @@ def ctfidf_keywords(texts: list[str], topic: np.ndarray, n_topics: int, top: int
             picked.append(term)
             if len(picked) == top:
                 break
+        if not picked:  # a small topic whose words occur once in the corpus: its most
+            # frequent own words (min_df 1) still describe it better than no label
+            picked = _frequent_terms([x for x, k in zip(texts, topic, strict=True) if k == t],
+                                     stop, top)
         out.append(picked)
     return out
+
+
+def _frequent_terms(texts: list[str], stop: list[str], top: int) -> list[str]:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    vec = CountVectorizer(stop_words=stop, token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b")
+    try:
+        counts = np.asarray(vec.fit_transform(texts).sum(axis=0)).ravel()
+    except ValueError:  # nothing but stop words
+        return []
+    terms = vec.get_feature_names_out()
+    return [str(terms[j]) for j in np.argsort(-counts, kind="stable")[:top]]
 
 
 def label_of(keywords: list[str]) -> str:
