@@ -70,7 +70,7 @@ def test_kpi_csv_is_escaped() -> None:
 
 def test_cli_export_corrections_is_escaped(tmp_path, monkeypatch) -> None:
     from tierlens.cli import app
-    from tierlens.dashboard import reviews
+    from tierlens.reviews import store as reviews
     from tierlens.settings import get_settings
 
     monkeypatch.setenv("TIERLENS_DATA_DIR", str(tmp_path))
