@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     reports_dir: Path = Field(REPO_DIR / "data" / "reports",
                               description="Monthly reports (HTML, PDF) of the monthly_report "
                                           "flow; next to a --db warehouse unless set.")
-    review_store: Path = Field(  # type: ignore[assignment]  # None: filled in below
+    review_store: Path | None = Field(  # never None once built: _default_review_store
         None, description="The review store (SQLite): reviews, dispositions, label corrections, "
                           "audit log. Default: data_dir/reviews/reviews.sqlite, or next to a "
                           "--db warehouse.")
