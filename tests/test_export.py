@@ -60,7 +60,7 @@ def test_dashboard_csv_export_escapes_red_flag_queue_notes_and_leaderboards() ->
 
 
 def test_kpi_csv_is_escaped() -> None:
-    from tierlens.metrics.kpis import render_kpis
+    from tierlens.metrics.catalogue import render_kpis
 
     frame = pl.DataFrame({"month": ["2026-10"], "tier": ["=evil"], "kpi": ["@x"],
                           "value": [-0.5]})

@@ -118,7 +118,7 @@ def kpis(month: Annotated[str, typer.Option(help="Cohort month, YYYY-MM.")],
          format: Annotated[str, typer.Option(help="json, csv or table.")] = "table",
          db: DbOpt = None) -> None:
     """The month's KPIs by tier, each with its numerator and denominator."""
-    from tierlens.metrics.kpis import render_kpis
+    from tierlens.metrics.catalogue import render_kpis
     from tierlens.store.db import connect
     from tierlens.store.outcomes import kpis_for_month
 
