@@ -29,16 +29,16 @@ from datetime import datetime
 from pathlib import Path
 
 import polars as pl
-
-from tierlens.config import load_routing_policy
-from tierlens.metrics import episodes, kpis, repeat, restate, routing, scorecard
-from tierlens.metrics.derive import derive
-from tierlens.metrics.truthcheck import (
+from truthcheck import (
     compare_kpis,
     compare_rows,
     records_to_frames,
     truth_scores,
 )
+
+from tierlens.config import load_routing_policy
+from tierlens.metrics import episodes, kpis, repeat, restate, routing, scorecard
+from tierlens.metrics.derive import derive
 from tierlens.settings import Settings
 
 

@@ -96,7 +96,8 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=20)
     a = ap.parse_args()
 
-    from tierlens.metrics.truthcheck import records_to_frames, truth_scores
+    from truthcheck import records_to_frames, truth_scores
+
     from tierlens.simulate import simulate, truth_files
 
     sim = a.work / f"sim-{a.conversations}-{a.months}-{a.seed}"

@@ -290,7 +290,7 @@ def corrections(label_type: str, known: Sequence[str]) -> list[tuple[str, str]]:
     none. Only labels in ``known`` are kept. Training scripts add these to the training
     split only, never to validation or test (a corrected text is dropped from those).
     """
-    from tierlens.dashboard.reviews import export_corrections
+    from tierlens.reviews.store import export_corrections
 
     path = Path(os.environ.get("TIERLENS_REVIEWS", REPO / "data/reviews/reviews.sqlite"))
     frame = export_corrections(path, label_type)

@@ -60,7 +60,7 @@ def test_dashboard_csv_export_escapes_red_flag_queue_notes_and_leaderboards() ->
 
 
 def test_kpi_csv_is_escaped() -> None:
-    from tierlens.metrics.kpis import render_kpis
+    from tierlens.metrics.catalogue import render_kpis
 
     frame = pl.DataFrame({"month": ["2026-10"], "tier": ["=evil"], "kpi": ["@x"],
                           "value": [-0.5]})
@@ -70,7 +70,7 @@ def test_kpi_csv_is_escaped() -> None:
 
 def test_cli_export_corrections_is_escaped(tmp_path, monkeypatch) -> None:
     from tierlens.cli import app
-    from tierlens.dashboard import reviews
+    from tierlens.reviews import store as reviews
     from tierlens.settings import get_settings
 
     monkeypatch.setenv("TIERLENS_DATA_DIR", str(tmp_path))

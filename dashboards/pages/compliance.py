@@ -4,9 +4,11 @@ after, the matched span highlighted), dispositions, audit log, export."""
 import polars as pl
 import streamlit as st
 
-from tierlens.dashboard import audit, auth, params, queries, reviews, ui
+from tierlens.dashboard import auth, params, queries, ui
 from tierlens.dashboard import conversation_view as cv
-from tierlens.dashboard.reviews import DISPOSITIONS, ReviewError
+from tierlens.reviews import audit
+from tierlens.reviews import store as reviews
+from tierlens.reviews.store import DISPOSITIONS, ReviewError
 
 user = auth.guard("compliance")
 st.title("Compliance")

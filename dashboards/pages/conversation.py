@@ -8,10 +8,11 @@ goes to the review store and the audit log.
 import polars as pl
 import streamlit as st
 
-from tierlens.dashboard import auth, params, reviews, ui
+from tierlens.dashboard import auth, params, ui
 from tierlens.dashboard import conversation_view as cv
-from tierlens.dashboard.reviews import LABEL_TYPES, ReviewError
 from tierlens.metrics.scorecard import load_scorecard
+from tierlens.reviews import store as reviews
+from tierlens.reviews.store import LABEL_TYPES, ReviewError
 from tierlens.settings import get_settings
 
 user = auth.guard("conversation")

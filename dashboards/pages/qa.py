@@ -6,9 +6,10 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from tierlens.dashboard import auth, params, reviews, ui
+from tierlens.dashboard import auth, params, ui
 from tierlens.dashboard.queries import Filters
 from tierlens.metrics.scorecard import agreement
+from tierlens.reviews import store as reviews
 
 auth.guard("qa")
 st.title("QA")

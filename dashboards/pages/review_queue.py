@@ -3,9 +3,10 @@
 import polars as pl
 import streamlit as st
 
-from tierlens.dashboard import auth, reviews, ui
+from tierlens.dashboard import auth, ui
 from tierlens.dashboard.queries import Filters
-from tierlens.dashboard.reviews import ASSIGNMENT_STATUSES, ReviewError
+from tierlens.reviews import store as reviews
+from tierlens.reviews.store import ASSIGNMENT_STATUSES, ReviewError
 
 user = auth.guard("review_queue")
 st.title("Review queue")

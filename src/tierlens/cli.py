@@ -118,7 +118,7 @@ def kpis(month: Annotated[str, typer.Option(help="Cohort month, YYYY-MM.")],
          format: Annotated[str, typer.Option(help="json, csv or table.")] = "table",
          db: DbOpt = None) -> None:
     """The month's KPIs by tier, each with its numerator and denominator."""
-    from tierlens.metrics.kpis import render_kpis
+    from tierlens.metrics.catalogue import render_kpis
     from tierlens.store.db import connect
     from tierlens.store.outcomes import kpis_for_month
 
@@ -179,7 +179,7 @@ def export_corrections_cmd(
         out: Annotated[Path, typer.Option(help="CSV to write (columns text,label).")],
         db: DbOpt = None) -> None:
     """Write reviewers' label corrections as labelled examples (the latest per turn wins)."""
-    from tierlens.dashboard.reviews import ReviewError, export_corrections
+    from tierlens.reviews.store import ReviewError, export_corrections
 
     try:
         frame = export_corrections(get_settings().for_warehouse(db).review_store, label_type)
@@ -223,7 +223,7 @@ def dashboard(port: Annotated[int | None, typer.Option(help="Port (default: sett
     if db is not None:
         own = settings.for_warehouse(db)
         env.update(TIERLENS_SERVING_DIR=str(own.serving_dir),
-                   TIERLENS_REVIEWS_PATH=str(own.review_store))
+                   TIERLENS_REVIEW_STORE=str(own.review_store))
     typer.echo(f"serving the dashboard on http://{host}:{port}")
     raise typer.Exit(subprocess.call(cmd, env=env))
 
@@ -298,10 +298,10 @@ def audit_verify(store: Annotated[Path | None, typer.Option(
                  db: DbOpt = None) -> None:
     """Verify the audit log: its keyed hash chain, the event tables against it, and the chain
     heads anchored in the warehouse at each publish. Exits non-zero on the first problem."""
-    from tierlens.dashboard.audit import verify
-    from tierlens.dashboard.reviews import default_path
+    from tierlens.reviews.audit import verify
+    from tierlens.reviews.store import default_path
+    from tierlens.reviews.sync import anchors
     from tierlens.store.publish import snapshot_path
-    from tierlens.store.reviews_sync import anchors
 
     settings = get_settings().for_warehouse(db)
     path = store or default_path(settings)

@@ -28,7 +28,7 @@ def train(file: Path, name: str | None, out: Path | None, corrections: bool,
     """Train from ``file``, store the head (and its routing policy) in the warehouse ``db``
     and make it active."""
     from tierlens.config import load_routing_policy
-    from tierlens.dashboard.reviews import export_corrections
+    from tierlens.reviews.store import export_corrections
     from tierlens.score.encoder import get_encoder
     from tierlens.score.train_intents import train_intents
     from tierlens.store.db import connect

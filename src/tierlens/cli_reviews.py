@@ -41,8 +41,8 @@ def import_cmd(file: Annotated[Path, typer.Argument(
                db: DbOpt = None, store: StoreOpt = None) -> None:
     """Import labels as reviewed corrections (review store + audit log). All rows or none;
     the next `tierlens score` (and the flows) re-derive the KPIs with them."""
-    from tierlens.dashboard.review_import import import_reviews
-    from tierlens.dashboard.reviews import default_path
+    from tierlens.reviews.importer import import_reviews
+    from tierlens.reviews.store import default_path
 
     settings = cli_settings(db)
     target = store or default_path(settings)

@@ -25,6 +25,9 @@ NO_INGEST_MARKER = ".noingest"
 EVENTS = ("handoff", "transfer", "hold", "end")
 CHANNELS = ("chat", "voice", "email", "social", "sms", "messaging")
 TIER_PATHS = ("bot_only", "bot_then_human", "human_only")
+# the reasons the escalation detector assigns (outcomes.escalation_reason) and reviewers may set
+ESCALATION_REASONS = ("customer_request", "policy", "low_confidence", "bot_failure",
+                      "negative_sentiment", "unknown")
 
 UTC_DATETIME = pl.Datetime("us", "UTC")
 

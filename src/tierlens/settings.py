@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tierlens.orchestrate.config import OrchestrationSettings
@@ -60,9 +60,10 @@ class Settings(BaseSettings):
     reports_dir: Path = Field(REPO_DIR / "data" / "reports",
                               description="Monthly reports (HTML, PDF) of the monthly_report "
                                           "flow; next to a --db warehouse unless set.")
-    reviews_path: Path | None = Field(None, description="The dashboard's review store (SQLite). "
-                                      "Default: data_dir/reviews/reviews.sqlite, or next to a "
-                                      "--db warehouse.")
+    review_store: Path | None = Field(  # never None once built: _default_review_store
+        None, description="The review store (SQLite): reviews, dispositions, label corrections, "
+                          "audit log. Default: data_dir/reviews/reviews.sqlite, or next to a "
+                          "--db warehouse.")
 
     # --- ingest ------------------------------------------------------------------------
     batch_turns: int = Field(200_000, ge=1_000,
@@ -138,10 +139,14 @@ class Settings(BaseSettings):
                              description="Dashboard users (bcrypt hashes, roles). Demo users "
                                          "by default: replace in production.")
 
-    @property
-    def review_store(self) -> Path:
-        """The review store's path: ``reviews_path``, else ``data_dir/reviews/reviews.sqlite``."""
-        return self.reviews_path or self.data_dir / "reviews" / "reviews.sqlite"
+    @model_validator(mode="after")
+    def _default_review_store(self) -> Settings:
+        """Unset, the review store lives under ``data_dir``; it still counts as unset for
+        :meth:`for_warehouse`, which moves it next to another warehouse."""
+        if self.review_store is None:
+            self.review_store = self.data_dir / "reviews" / "reviews.sqlite"
+            self.model_fields_set.discard("review_store")
+        return self
 
     def for_warehouse(self, db: Path | None) -> Settings:
         """These settings, for the warehouse ``db`` (the rule every ``--db`` follows).
@@ -149,7 +154,7 @@ class Settings(BaseSettings):
         Without ``db``, or with the settings' own warehouse: unchanged. Otherwise what belongs
         to a warehouse lives next to it, in ``<folder>/<stem>.tierlens/`` (for
         ``tmp/x.duckdb``: ``tmp/x.tierlens/serving/``, ``tmp/x.tierlens/reviews.sqlite`` and
-        ``tmp/x.tierlens/reports/``), unless ``serving_dir``, ``reviews_path`` or
+        ``tmp/x.tierlens/reports/``), unless ``serving_dir``, ``review_store`` or
         ``reports_dir`` was set explicitly, which then wins.
         """
         if db is None or Path(db).resolve() == Path(self.warehouse).resolve():
@@ -159,8 +164,8 @@ class Settings(BaseSettings):
         update: dict = {"warehouse": db}
         if "serving_dir" not in self.model_fields_set:
             update["serving_dir"] = home / "serving"
-        if "reviews_path" not in self.model_fields_set:
-            update["reviews_path"] = home / "reviews.sqlite"
+        if "review_store" not in self.model_fields_set:
+            update["review_store"] = home / "reviews.sqlite"
         if "reports_dir" not in self.model_fields_set:
             update["reports_dir"] = home / "reports"
         return self.model_copy(update=update)

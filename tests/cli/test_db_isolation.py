@@ -24,7 +24,7 @@ def _tree(root: Path, skip: Path) -> dict[str, tuple[int, int]]:
 
 
 def test_db_commands_write_nothing_into_the_checkout(cli, tmp_path: Path) -> None:
-    from tierlens.dashboard import reviews
+    from tierlens.reviews import store as reviews
     from tierlens.settings import get_settings
 
     settings = get_settings()
@@ -78,7 +78,7 @@ def test_explicit_settings_win_over_the_derived_paths(tmp_path: Path) -> None:
     assert (derived.serving_dir, derived.review_store) == (
         tmp_path / "x.tierlens" / "serving", tmp_path / "x.tierlens" / "reviews.sqlite")
     assert derived.reports_dir == tmp_path / "x.tierlens" / "reports"
-    explicit = Settings(serving_dir=tmp_path / "s", reviews_path=tmp_path / "r.sqlite",
+    explicit = Settings(serving_dir=tmp_path / "s", review_store=tmp_path / "r.sqlite",
                         reports_dir=tmp_path / "rep")
     mine = explicit.for_warehouse(tmp_path / "x.duckdb")
     assert (mine.warehouse, mine.serving_dir, mine.review_store, mine.reports_dir) == (

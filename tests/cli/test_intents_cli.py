@@ -85,7 +85,7 @@ def test_trained_taxonomy_is_used_by_run_and_switched_back(cli, tmp_path: Path) 
 
 
 def test_reviewer_intent_corrections_retrain_the_warehouse_taxonomy(cli, tmp_path: Path) -> None:
-    from tierlens.dashboard import reviews
+    from tierlens.reviews import store as reviews
     from tierlens.settings import get_settings
 
     db = tmp_path / "w.duckdb"

@@ -30,8 +30,8 @@ import duckdb
 import pytest
 from conftest import APP, REPO
 
-from tierlens.dashboard import reviews
 from tierlens.dashboard.sessions import COOKIE_NAME
+from tierlens.reviews import store as reviews
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",

@@ -53,8 +53,8 @@ def _conversation(con, sql: str) -> str:
 
 
 def test_review_form_starts_unanswered_and_names_what_is_missing(scored_env, scored_root):
-    from tierlens.dashboard import reviews
     from tierlens.metrics.scorecard import load_scorecard
+    from tierlens.reviews import store as reviews
 
     store = scored_root / "data" / "reviews" / "reviews.sqlite"
     with duckdb.connect(str(scored_root / "serving" / "serving.duckdb"), read_only=True) as con:

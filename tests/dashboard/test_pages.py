@@ -7,7 +7,8 @@ import pytest
 from conftest import APP, PAGES, ROLE_USERS
 from streamlit.testing.v1 import AppTest
 
-from tierlens.dashboard import auth, reviews
+from tierlens.dashboard import auth
+from tierlens.reviews import store as reviews
 
 TITLES = {"executive": "Monthly KPIs", "qa": "QA", "conversation": "Conversation",
           "review_queue": "Review queue", "compliance": "Compliance",

@@ -7,11 +7,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tierlens.dashboard import queries, report, reviews
+from tierlens.dashboard import queries, report
 from tierlens.dashboard.auth import PAGE_ACCESS, ROLES, authenticate, load_users
 from tierlens.dashboard.queries import Filters, NotComputed
 from tierlens.dashboard.throttle import Throttle
 from tierlens.dashboard.ui import evidence_span, highlight
+from tierlens.reviews import store as reviews
 
 
 def _snap(root):

@@ -14,8 +14,9 @@ import polars as pl
 import pytest
 
 from tierlens.errors import InputError
-from tierlens.ingest.adapters import ADAPTERS, contact_lens, twitter
+from tierlens.ingest.adapters import contact_lens, twitter
 from tierlens.ingest.readers import HEAD_BYTES, RawRecord, detect_format, reader_for
+from tierlens.ingest.registry import ADAPTERS
 from tierlens.schema import CHANNELS, EVENTS, SPEAKERS
 
 FIXTURES = Path(__file__).resolve().parents[1] / "golden" / "adapters"

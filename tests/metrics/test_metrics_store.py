@@ -21,7 +21,7 @@ def template(tmp_path_factory):
     """A warehouse holding the golden cases, written by the store's own idempotent writer
     (the GX-validated ingest path is tested in tests/ingest; here it would only add start-up
     time)."""
-    from tierlens.metrics.truthcheck import records_to_frames
+    from bench.truthcheck import records_to_frames
     from tierlens.schema import PII_SPAN_SCHEMA, empty
     from tierlens.store.db import connect
     from tierlens.store.writes import write_conversations

@@ -11,14 +11,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tierlens.metrics.derive import derive
-from tierlens.metrics.truthcheck import (
+from bench.truthcheck import (
     STRUCTURAL,
     compare_kpis,
     compare_rows,
     records_to_frames,
     truth_scores,
 )
+from tierlens.metrics.derive import derive
 from tierlens.settings import Settings
 
 EXACT_FIELDS = ("bot_entered", "escalated", "tier_path", "handoff_seconds", "trapped",

@@ -164,7 +164,7 @@ def test_month_cohort_uses_utc_start():
 def test_render_kpis_formats():
     import json
 
-    from tierlens.metrics.kpis import render_kpis
+    from tierlens.metrics.catalogue import render_kpis
 
     k = pl.DataFrame({"month": ["2026-06"], "tier": ["all"], "kpi": ["fcr"], "value": [0.5],
                       "numerator": [5.0], "denominator": [10]})

@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from bench.trust import evaluate, summary
-from tierlens.metrics.truthcheck import records_to_frames, truth_scores
+from bench.truthcheck import records_to_frames, truth_scores
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.metrics.test_metrics_store import loaded, template, wh  # noqa: F401 (fixtures)
 from tierlens import jobs
-from tierlens.dashboard import reviews
+from tierlens.reviews import store as reviews
 
 REPO_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
 
@@ -57,7 +57,8 @@ def test_missing_columns_and_unknown_conversations(tmp_path, template):  # noqa:
 
 
 def test_import_then_derive_corrects_the_kpis(tmp_path, wh, settings, loaded):  # noqa: F811
-    settings = settings.model_copy(update={"data_dir": tmp_path})
+    settings = settings.model_copy(update={"data_dir": tmp_path,
+                                      "review_store": tmp_path / "reviews.sqlite"})
     store = reviews.default_path(settings)     # where the next derive reads reviews from
     as_of = datetime.fromisoformat(loaded["as_of"])
 
@@ -102,7 +103,8 @@ def test_import_then_derive_corrects_the_kpis(tmp_path, wh, settings, loaded):  
 
 def test_reviews_of_other_warehouses_conversations_are_ignored(tmp_path, wh, settings,  # noqa: F811
                                                                loaded):  # noqa: F811
-    settings = settings.model_copy(update={"data_dir": tmp_path})
+    settings = settings.model_copy(update={"data_dir": tmp_path,
+                                      "review_store": tmp_path / "reviews.sqlite"})
     store = reviews.default_path(settings)
     store.parent.mkdir(parents=True, exist_ok=True)
     reviews.record_label_correction(store, "not-in-this-warehouse", None, "resolution", None,

@@ -114,7 +114,8 @@ def test_cli_folds_corrections_from_the_review_store(encoder: Encoder, tmp_path:
     from typer.testing import CliRunner
 
     from tierlens.cli import app
-    from tierlens.dashboard import review_input, reviews
+    from tierlens.reviews import checks
+    from tierlens.reviews import store as reviews
     from tierlens.settings import get_settings
 
     monkeypatch.setenv("TIERLENS_DATA_DIR", str(tmp_path))  # no --db: the settings' paths
@@ -124,7 +125,7 @@ def test_cli_folds_corrections_from_the_review_store(encoder: Encoder, tmp_path:
         store = reviews.default_path()
         store.parent.mkdir(parents=True)
         # the user's taxonomy is the one in use (its head installed), so its labels are known
-        monkeypatch.setattr(review_input, "intent_labels", lambda settings=None: frozenset(EXAMPLES))
+        monkeypatch.setattr(checks, "intent_labels", lambda settings=None: frozenset(EXAMPLES))
         reviews.record_label_correction(store, "c1", 0, "intent", "pay_bill", "track_parcel",
                                         "qa", text="did my bill payment go through")
         csv = write_csv(tmp_path / "ex.csv", all_rows())

@@ -21,9 +21,11 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from tierlens.dashboard import audit, coaching, queries, reviews
+from tierlens.dashboard import coaching, queries
 from tierlens.errors import StoreError
 from tierlens.export import csv_safe
+from tierlens.reviews import audit
+from tierlens.reviews import store as reviews
 from tierlens.settings import get_settings
 
 CACHE_TTL_S = 900  # the key has the snapshot's mtime: a new publish invalidates at once

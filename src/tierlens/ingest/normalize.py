@@ -14,7 +14,6 @@ Grains of the output (see :mod:`tierlens.schema`): ``conversations`` one row per
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,9 +23,10 @@ from typing import Any
 import orjson
 import polars as pl
 
-from tierlens.errors import RecordError, describe
-from tierlens.ingest.readers import RawRecord
+from tierlens.errors import RecordError
+from tierlens.ingest.record import RawRecord
 from tierlens.ingest.redact import redact_changes, redact_value
+from tierlens.ingest.values import number, parse_ts, pseudonym, text_field, time_text
 from tierlens.schema import CONVERSATION_SCHEMA, QUARANTINE_SCHEMA, TURN_SCHEMA, UTC_DATETIME
 
 PAYLOAD_CHARS = 2_000  # quarantined payloads are redacted and cut to this length
@@ -50,89 +50,8 @@ class Batch:
         return self.conversations.height + len(self.rejected)
 
 
-def parse_ts(value: Any, field_name: str) -> datetime | None:
-    """ISO-8601 (``Z`` or offset; naive means UTC) or epoch seconds -> aware UTC datetime."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise RecordError("bad_timestamp", f"{field_name} is a boolean, expected ISO-8601 time",
-                          field_name)
-    if isinstance(value, int | float):
-        try:
-            return datetime.fromtimestamp(float(value), tz=UTC)
-        except (OverflowError, OSError, ValueError) as exc:
-            raise RecordError("bad_timestamp", f"{field_name}: a time out of range "
-                              f"({describe(value)})", field_name) from exc
-    if not isinstance(value, str):
-        raise RecordError("bad_timestamp", f"{field_name} must be an ISO-8601 string", field_name)
-    try:
-        dt = datetime.fromisoformat(value.strip())
-    except ValueError as exc:
-        raise RecordError("bad_timestamp", f"{field_name}: not an ISO-8601 time, e.g. "
-                          f"2026-10-01T09:14:03Z ({describe(value)})", field_name) from exc
-    if dt.tzinfo is None:
-        return dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
-
-
-def _num(value: Any, field_name: str, kind: type) -> float | int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise RecordError("bad_type", f"{field_name} must be a number, got a boolean", field_name)
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as exc:
-        raise RecordError("bad_type", f"{field_name}: not a number ({describe(value)})",
-                          field_name) from exc
-    if number != number:  # noqa: PLR0124 -- NaN: treat as missing (CSV/Parquet exports write NaN for empty)
-        return None
-    if kind is int:
-        out_of_range = RecordError("out_of_range", f"{field_name}: out of range "
-                                   f"({describe(value)})", field_name)
-        if math.isinf(number):
-            raise out_of_range
-        if number != int(number):
-            raise RecordError("bad_type", f"{field_name}: must be a whole number "
-                              f"({describe(value)})", field_name)
-        if not -(2**15) <= number < 2**15:  # the int columns (csat, nps) are Int16
-            raise out_of_range
-        return int(number)
-    return number
-
-
-def _str(value: Any, field_name: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    raise RecordError("bad_type", f"{field_name} must be a string, got {type(value).__name__}",
-                      field_name)
-
-
-def pseudonym(customer_id: str | None, salt: str) -> str | None:
-    """Salted SHA-256 pseudonym; the raw customer id is never stored."""
-    if customer_id is None or customer_id == "":
-        return None
-    return "cus_" + hashlib.sha256(f"{salt}\x00{customer_id}".encode()).hexdigest()[:20]
-
-
 TURN_KEYS = ("speaker", "text", "ts", "agent_id", "bot_confidence", "event", "queue")
 _TIME_COLS = {"conversations": ("started_at", "ended_at"), "turns": ("ts",)}
-
-
-def _s(value: Any, field_name: str) -> str | None:
-    return value if type(value) is str or value is None else _str(value, field_name)
-
-
-def _t(value: Any, field_name: str) -> str | None:
-    """Timestamps stay text here (parsed vectorised later); numbers are epoch seconds."""
-    if type(value) is str or value is None:
-        return value or None
-    parsed = parse_ts(value, field_name)
-    return None if parsed is None else parsed.isoformat()
 
 
 def _conversation_row(rec: RawRecord, salt: str) -> tuple[tuple[Any, ...], list[Any]]:
@@ -160,15 +79,15 @@ def _conversation_row(rec: RawRecord, salt: str) -> tuple[tuple[Any, ...], list[
         raise RecordError("bad_type", "metadata must be an object", "metadata")
     nps = p.get("nps", meta.get("nps") if isinstance(meta, dict) else None)
     conv = (
-        _s(p.get("conversation_id"), "conversation_id"),
-        _s(p.get("channel"), "channel"),
-        pseudonym(_s(p.get("customer_id"), "customer_id"), salt),
-        _t(p.get("started_at"), "started_at"),
-        _t(p.get("ended_at"), "ended_at"),
-        _s(p.get("queue"), "queue"),
-        _s(p.get("language"), "language"),
-        _num(p.get("csat"), "csat", int),
-        _num(nps, "nps", int),
+        text_field(p.get("conversation_id"), "conversation_id"),
+        text_field(p.get("channel"), "channel"),
+        pseudonym(text_field(p.get("customer_id"), "customer_id"), salt),
+        time_text(p.get("started_at"), "started_at"),
+        time_text(p.get("ended_at"), "ended_at"),
+        text_field(p.get("queue"), "queue"),
+        text_field(p.get("language"), "language"),
+        number(p.get("csat"), "csat", int),
+        number(nps, "nps", int),
         None if meta is None else orjson.dumps(meta, option=orjson.OPT_SORT_KEYS).decode(),
         rec.source_file,
         rec.source_line,
@@ -184,13 +103,13 @@ def _turn_rows(turns: list[Any]) -> list[tuple[Any, ...]]:
             raise RecordError("bad_type", f"turns[{i}] must be an object", f"turns[{i}]")
         conf = t.get("bot_confidence")
         rows.append((
-            _s(t.get("speaker"), f"turns[{i}].speaker"),
-            _s(t.get("text"), f"turns[{i}].text"),
-            _t(t.get("ts"), f"turns[{i}].ts"),
-            _s(t.get("agent_id"), f"turns[{i}].agent_id"),
-            conf if type(conf) is float else _num(conf, f"turns[{i}].bot_confidence", float),
-            _s(t.get("event"), f"turns[{i}].event"),
-            _s(t.get("queue"), f"turns[{i}].queue"),
+            text_field(t.get("speaker"), f"turns[{i}].speaker"),
+            text_field(t.get("text"), f"turns[{i}].text"),
+            time_text(t.get("ts"), f"turns[{i}].ts"),
+            text_field(t.get("agent_id"), f"turns[{i}].agent_id"),
+            conf if type(conf) is float else number(conf, f"turns[{i}].bot_confidence", float),
+            text_field(t.get("event"), f"turns[{i}].event"),
+            text_field(t.get("queue"), f"turns[{i}].queue"),
         ))
     return rows
 
@@ -363,7 +282,8 @@ def _finish(conversations: pl.DataFrame, turns: pl.DataFrame,
 
 def _parse_times(conversations: pl.DataFrame, turns: pl.DataFrame
                  ) -> tuple[pl.DataFrame, pl.DataFrame, dict[int, RecordError]]:
-    """Parse timestamp text vectorised (RFC 3339); odd spellings fall back to :func:`parse_ts`.
+    """Parse timestamp text vectorised (RFC 3339); odd spellings fall back to
+    :func:`tierlens.ingest.values.parse_ts`.
 
     Returns the frames with UTC datetimes and the records whose times can't be parsed.
     """

@@ -4,8 +4,8 @@ Built-in formats:
 
 - ``jsonl`` (also ``.jsonl.gz``, ``.ndjson``): one conversation per line (the input contract);
 - ``csv`` / ``parquet``: one turn per row, conversation fields repeated on every row;
-- adapters in :mod:`tierlens.ingest.adapters` (Contact Lens JSON, Twitter threads), each
-  chosen by its ``sniff`` function.
+- adapters listed in :mod:`tierlens.ingest.registry` (Contact Lens JSON, Twitter threads),
+  each chosen by its ``sniff`` function.
 
 Every reader streams: memory is bounded by one batch (CSV/Parquet) or one line (JSONL),
 except where a format needs the whole file (documented per adapter).
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,10 @@ import polars as pl
 from tierlens.errors import InputError, RecordError
 from tierlens.ingest.jsonlines import read_jsonl
 from tierlens.ingest.record import RawRecord
+from tierlens.ingest.registry import Reader, adapter_reader, sniffed_format
 
-__all__ = ["RawRecord", "detect_format", "read_csv", "read_jsonl", "read_parquet", "reader_for"]
+__all__ = ["RawRecord", "Reader", "detect_format", "read_csv", "read_jsonl", "read_parquet",
+           "reader_for"]
 
 HEAD_BYTES = 64 * 1024
 CSV_BATCH_ROWS = 100_000
@@ -40,9 +42,6 @@ CONVERSATION_COLUMNS = ("conversation_id", "channel", "customer_id", "started_at
                         "queue", "language", "csat", "nps", "metadata")
 TURN_COLUMNS = ("speaker", "text", "ts", "agent_id", "bot_confidence", "event", "turn_queue")
 REQUIRED_ROW_COLUMNS = ("conversation_id", "started_at", "speaker", "text")
-
-
-Reader = Callable[[Path], Iterator[RawRecord]]
 
 
 def _rows_to_conversations(src: str, frames: Iterator[pl.DataFrame], *,
@@ -171,8 +170,6 @@ BUILTIN: dict[str, Reader] = {"jsonl": read_jsonl, "csv": read_csv, "parquet": r
 
 def detect_format(path: Path) -> str:
     """Pick a reader by adapter sniffing first, then by file extension."""
-    from tierlens.ingest.adapters import ADAPTERS
-
     name = path.name.lower()
     try:
         with (gzip.open(path, "rb") if name.endswith(".gz") else open(path, "rb")) as fh:
@@ -181,9 +178,9 @@ def detect_format(path: Path) -> str:
         if name.endswith(".gz"):
             return "jsonl"  # let the streaming reader report the corruption per line
         raise InputError(f"{path}: can't read ({exc.strerror or exc})") from exc
-    for adapter in ADAPTERS:
-        if adapter.sniff(path, head):
-            return adapter.NAME
+    sniffed = sniffed_format(path, head)
+    if sniffed is not None:
+        return sniffed
     for suffix, fmt in ((".jsonl", "jsonl"), (".jsonl.gz", "jsonl"), (".ndjson", "jsonl"),
                         (".ndjson.gz", "jsonl"), (".csv", "csv"), (".parquet", "parquet")):
         if name.endswith(suffix):
@@ -193,11 +190,9 @@ def detect_format(path: Path) -> str:
 
 
 def reader_for(fmt: str) -> Reader:
-    from tierlens.ingest.adapters import ADAPTERS
-
     if fmt in BUILTIN:
         return BUILTIN[fmt]
-    for adapter in ADAPTERS:
-        if adapter.NAME == fmt:
-            return adapter.read
+    adapter = adapter_reader(fmt)
+    if adapter is not None:
+        return adapter
     raise InputError(f"no reader for format {fmt!r}")

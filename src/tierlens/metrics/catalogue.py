@@ -14,8 +14,12 @@ QA 0-100, NPS -100..100). Direction: ``up`` (higher is better), ``down`` (lower 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
+import polars as pl
+
+from tierlens.export import write_csv_safe
 from tierlens.metrics.kpis import kpi_catalogue
 
 UNITS = {"pct": "%", "seconds": "s", "currency": "$", "count": "", "score": ""}
@@ -196,3 +200,42 @@ def replace_doc_block(doc: str, block: str) -> str:
     if start < 0 or end < start:
         raise ValueError("the KPI catalogue markers are missing")
     return doc[:start] + block + doc[end + len(DOC_END):]
+
+
+def render_kpis(kpis: pl.DataFrame, fmt: str = "table", handoff_target_seconds: float = 30.0
+                ) -> str:
+    """Text of a KPI frame for ``tierlens kpis --format json|csv|table``.
+
+    json: a list of objects (month, tier, kpi, value, numerator, denominator[, model_version]);
+    csv: a header line and one line per row; table: an aligned plain-text table for people,
+    with each KPI's label and its value formatted (%, s, $; :func:`labelled`).
+    """
+    if fmt == "json":
+        return json.dumps(kpis.to_dicts(), indent=2, default=str)
+    if fmt == "csv":
+        return write_csv_safe(kpis)
+    if fmt == "table":
+        kpis = labelled(kpis, handoff_target_seconds)
+        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_hide_dataframe_shape=True,
+                       tbl_hide_column_data_types=True, tbl_formatting="ASCII_MARKDOWN",
+                       float_precision=4, tbl_width_chars=200):
+            return str(kpis)
+    raise ValueError(f"unknown format {fmt!r}; use json, csv or table")
+
+
+def labelled(kpis: pl.DataFrame, handoff_target_seconds: float = 30.0) -> pl.DataFrame:
+    """A KPI frame for reading: ``label`` after ``kpi`` and ``value`` as text in the KPI's
+    format (this catalogue). Other columns are kept as they are."""
+    if "kpi" not in kpis.columns:
+        return kpis
+    info = kpi_info(handoff_target_seconds)
+    names = kpis["kpi"].to_list()
+    out = kpis.with_columns(label=pl.Series([info[n].label if n in info else n for n in names],
+                                            dtype=pl.String))
+    if "value" in kpis.columns:
+        out = out.with_columns(value=pl.Series(
+            [format_value(info.get(n), v) for n, v in zip(names, kpis["value"].to_list())],
+            dtype=pl.String))
+    cols = list(kpis.columns)
+    cols.insert(cols.index("kpi") + 1, "label")
+    return out.select(cols)

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from tierlens.schema import ESCALATION_REASONS
+
 # A customer turn "asks for a human" (customer turns only, case-insensitive). Alternatives:
 # a bare request as the last sentence ("agent", "Me again. operator"); talk/speak/chat to a human noun *not* followed by
 # "to ..." or "about ..." (so "do I need to speak to a representative to change my pin?" is a
@@ -79,8 +81,7 @@ BOT_FAILURE_OUTCOMES = ("failure", "failed", "fallback", "not_understood", "erro
 BOT_REPEAT_CHARS = 40
 TRAPPED_BOT_TURNS = 2  # PRODUCT.md: "no handoff came within 2 bot turns" (2+ bot turns = trapped)
 
-REASONS = ("customer_request", "policy", "low_confidence", "bot_failure",
-           "negative_sentiment", "unknown")
+REASONS = ESCALATION_REASONS
 
 
 def _secs(later: str | pl.Expr, earlier: str | pl.Expr) -> pl.Expr:

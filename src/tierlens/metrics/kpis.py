@@ -25,8 +25,6 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from tierlens.export import write_csv_safe
-
 KPI_SCHEMA = {"month": pl.String, "tier": pl.String, "kpi": pl.String, "value": pl.Float64,
               "numerator": pl.Float64, "denominator": pl.Int64}
 
@@ -200,46 +198,3 @@ def kpi_error(truth: pl.DataFrame, predicted: pl.DataFrame) -> pl.DataFrame:
                       .then(pl.col("abs_error") / pl.col("value_truth").abs()))
         .sort(keys)
     )
-
-
-def render_kpis(kpis: pl.DataFrame, fmt: str = "table", handoff_target_seconds: float = 30.0
-                ) -> str:
-    """Text of a KPI frame for ``tierlens kpis --format json|csv|table``.
-
-    json: a list of objects (month, tier, kpi, value, numerator, denominator[, model_version]);
-    csv: a header line and one line per row; table: an aligned plain-text table for people,
-    with each KPI's label and its value formatted (%, s, $; :func:`labelled`).
-    """
-    if fmt == "json":
-        import json
-
-        return json.dumps(kpis.to_dicts(), indent=2, default=str)
-    if fmt == "csv":
-        return write_csv_safe(kpis)
-    if fmt == "table":
-        kpis = labelled(kpis, handoff_target_seconds)
-        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_hide_dataframe_shape=True,
-                       tbl_hide_column_data_types=True, tbl_formatting="ASCII_MARKDOWN",
-                       float_precision=4, tbl_width_chars=200):
-            return str(kpis)
-    raise ValueError(f"unknown format {fmt!r}; use json, csv or table")
-
-
-def labelled(kpis: pl.DataFrame, handoff_target_seconds: float = 30.0) -> pl.DataFrame:
-    """A KPI frame for reading: ``label`` after ``kpi`` and ``value`` as text in the KPI's
-    format (:mod:`tierlens.metrics.catalogue`). Other columns are kept as they are."""
-    from tierlens.metrics.catalogue import format_value, kpi_info
-
-    if "kpi" not in kpis.columns:
-        return kpis
-    info = kpi_info(handoff_target_seconds)
-    names = kpis["kpi"].to_list()
-    out = kpis.with_columns(label=pl.Series([info[n].label if n in info else n for n in names],
-                                            dtype=pl.String))
-    if "value" in kpis.columns:
-        out = out.with_columns(value=pl.Series(
-            [format_value(info.get(n), v) for n, v in zip(names, kpis["value"].to_list())],
-            dtype=pl.String))
-    cols = list(kpis.columns)
-    cols.insert(cols.index("kpi") + 1, "label")
-    return out.select(cols)

@@ -17,16 +17,35 @@ Risk: ``risk_score = 1 - exp(-sum(w))`` over the *distinct rules* hit in the con
 severity weights from the rulebook (default critical 1.0, major 0.4, minor 0.1). ``red_flag`` =
 any critical hit, or ``risk_score >= scoring.red_flag_threshold`` (default 0.5: two majors, or
 one major and two minors...).
+
+The frames and their schemas live in :mod:`tierlens.score.compliance_frames`, the semantic
+rules in :mod:`tierlens.score.compliance_semantic`; this module evaluates the other kinds and
+the whole rulebook.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import polars as pl
 
-from tierlens.errors import ModelError
+from tierlens.score.compliance_frames import (
+    CID,
+    HIT_SCHEMA,
+    LOC_SCHEMA,
+    SCORE_SCHEMA,
+    TI,
+    Embeddings,
+    empty_loc,
+    prepare_turns,
+    rule_turns,
+)
+from tierlens.score.compliance_semantic import (
+    eval_semantic,
+    scope_key,
+    semantic_rows,
+    semantic_scores,
+)
 from tierlens.score.rules import (
     Match,
     Negation,
@@ -40,32 +59,6 @@ from tierlens.score.rules import (
     VulnerableCustomerRule,
 )
 
-CID, TI = "conversation_id", "turn_index"
-
-HIT_SCHEMA: dict[str, pl.DataType] = {
-    "conversation_id": pl.String,
-    "turn_index": pl.Int32,
-    "rule_id": pl.String,
-    "rule_version": pl.String,
-    "rulebook_version": pl.String,
-    "kind": pl.String,
-    "severity": pl.String,
-    "span_start": pl.Int32,
-    "span_end": pl.Int32,
-    "matched_text": pl.String,
-    "detail": pl.String,
-}
-SCORE_SCHEMA: dict[str, pl.DataType] = {
-    "conversation_id": pl.String,
-    "rulebook_version": pl.String,
-    "risk_score": pl.Float64,
-    "red_flag": pl.Boolean,
-    "n_hits": pl.Int32,
-}
-_LOC_SCHEMA: dict[str, pl.DataType] = {
-    CID: pl.String, TI: pl.Int32, "span_start": pl.Int32, "span_end": pl.Int32,
-    "matched_text": pl.String, "detail": pl.String,
-}
 _CLAUSE_BREAK = r"(?i)\b(?:but|however|although|though|because)\b"
 _DIGIT_RUN = r"\b\d(?:[ -]?\d){12,18}\b"
 # as in ingest redaction: a number introduced as an order/reference/... number is not a card
@@ -73,37 +66,6 @@ _NOT_A_CARD = (r"(?i)\b(?:order|tracking|reference|ref|confirmation|invoice|tick
                r"booking|parcel)\s*(?:number|no\.?|num|#|id|code)?\s*(?:is|was|:|#)?\s*$")
 HUMAN_EVENTS = ("handoff", "transfer")
 
-Embeddings = tuple[pl.DataFrame, np.ndarray]
-
-
-# ----------------------------------------------------------------------------- basics
-def prepare_turns(conversations: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFrame:
-    """Turns with the conversation's channel, sorted; one row per turn (+ ``_g``, an integer
-    conversation key that window expressions partition by)."""
-    conv_cols = [CID] + (["channel"] if "channel" in conversations.columns else [])
-    conv = conversations.select(conv_cols).unique(CID, keep="last")
-    if "channel" not in conv.columns:
-        conv = conv.with_columns(channel=pl.lit(None, pl.String))
-    event = pl.col("event") if "event" in turns.columns else pl.lit(None, pl.String)
-    base = turns.select(
-        pl.col(CID).cast(pl.String), pl.col(TI).cast(pl.Int32), pl.col("speaker"),
-        pl.col("text").fill_null("").cast(pl.String), event.alias("event"))
-    base = base.join(conv, on=CID, how="left").sort(CID, TI)
-    return base.with_columns(_g=pl.col(CID).rle_id())  # integer conversation key for windows
-
-
-def _scope(base: pl.DataFrame, speakers: tuple[str, ...] | None,
-           channels: tuple[str, ...]) -> pl.DataFrame:
-    cond = pl.lit(True)
-    if speakers:
-        cond = cond & pl.col("speaker").is_in(list(speakers))
-    if channels:  # an unknown channel never matches a channel-restricted rule
-        cond = cond & pl.col("channel").is_in(list(channels)).fill_null(False)
-    return base.filter(cond)
-
-
-def _empty_loc() -> pl.DataFrame:
-    return pl.DataFrame(schema=_LOC_SCHEMA)
 
 
 def find_matches(frame: pl.DataFrame, match: Match, negation: Negation,
@@ -117,7 +79,7 @@ def find_matches(frame: pl.DataFrame, match: Match, negation: Negation,
     rx = match.regex()
     cand = frame.filter(pl.col("text").str.contains(rx)).select(CID, TI, "text")
     if cand.is_empty():
-        return _empty_loc().drop("detail")
+        return empty_loc().drop("detail")
     m = (cand.with_columns(matched_text=pl.col("text").str.extract_all(rx))
          .explode("matched_text")
          .filter(pl.col("matched_text").str.len_chars() > 0)
@@ -144,12 +106,12 @@ def _first_per_conversation(frame: pl.DataFrame) -> pl.DataFrame:
 
 # ----------------------------------------------------------------------------- rule kinds
 def eval_phrase(rule: PhraseRule, base: pl.DataFrame, neg: Negation) -> pl.DataFrame:
-    found = find_matches(_scope(base, rule.speakers, rule.channels), rule.match(), neg)
+    found = find_matches(rule_turns(base, rule.speakers, rule.channels), rule.match(), neg)
     return found.with_columns(detail=pl.lit(None, pl.String))
 
 
 def eval_required(rule: RequiredRule, base: pl.DataFrame, neg: Negation) -> pl.DataFrame:
-    scope = _scope(base, None, rule.channels)
+    scope = rule_turns(base, None, rule.channels)
     speakers = rule.must_say.speakers or rule.speakers
     said_by = scope.filter(pl.col("speaker").is_in(list(speakers)))
     trig = None
@@ -164,7 +126,7 @@ def eval_required(rule: RequiredRule, base: pl.DataFrame, neg: Negation) -> pl.D
     ok = find_matches(in_window, rule.must_say, neg).select(CID).unique()
     missing = said_by.select(CID).unique().join(ok, on=CID, how="anti")
     if missing.is_empty():
-        return _empty_loc()
+        return empty_loc()
     late = _first_per_conversation(find_matches(
         said_by.filter(pl.col("_rank") >= rule.within_turns).join(missing, on=CID),
         rule.must_say, neg)).select(CID, pl.col(TI).alias("late_turn"),
@@ -188,7 +150,7 @@ def eval_required(rule: RequiredRule, base: pl.DataFrame, neg: Negation) -> pl.D
 
 
 def eval_ordering(rule: OrderingRule, base: pl.DataFrame, neg: Negation) -> pl.DataFrame:
-    scope = _scope(base, None, rule.channels)
+    scope = rule_turns(base, None, rule.channels)
     a_spk = rule.first.speakers or rule.speakers
     b_spk = rule.then.speakers or rule.speakers
     a = _first_per_conversation(find_matches(
@@ -213,7 +175,7 @@ def _luhn_valid_runs(scope: pl.DataFrame) -> pl.DataFrame:
     """
     cand = scope.filter(pl.col("text").str.contains(_DIGIT_RUN)).select(CID, TI, "text")
     if cand.is_empty():
-        return _empty_loc()
+        return empty_loc()
     runs = (cand.with_columns(run=pl.col("text").str.extract_all(_DIGIT_RUN)).explode("run")
             .drop_nulls("run").unique([CID, TI, "run"], maintain_order=True)
             .with_columns(digits=pl.col("run").str.replace_all(r"\D", ""),
@@ -223,7 +185,7 @@ def _luhn_valid_runs(scope: pl.DataFrame) -> pl.DataFrame:
                     & ~pl.col("_pre").str.slice(-40).str.contains(_NOT_A_CARD))
             .with_row_index("_rid"))
     if runs.is_empty():
-        return _empty_loc()
+        return empty_loc()
     d = (runs.select("_rid", ch=pl.col("digits").str.reverse().str.split("")).explode("ch")
          .with_columns(v=pl.col("ch").cast(pl.Int32), pos=pl.int_range(pl.len()).over("_rid")))
     dbl = pl.col("v") * 2
@@ -242,7 +204,7 @@ def _luhn_valid_runs(scope: pl.DataFrame) -> pl.DataFrame:
 
 def eval_pii(rule: PiiExposureRule, base: pl.DataFrame, pii_spans: pl.DataFrame,
              neg: Negation) -> pl.DataFrame:
-    scope = _scope(base, rule.speakers, rule.channels)
+    scope = rule_turns(base, rule.speakers, rule.channels)
     parts = []
     if rule.pii_types and not pii_spans.is_empty():
         spans = (pii_spans.select(pl.col(CID).cast(pl.String), pl.col(TI).cast(pl.Int32),
@@ -261,8 +223,8 @@ def eval_pii(rule: PiiExposureRule, base: pl.DataFrame, pii_spans: pl.DataFrame,
         parts.append(find_matches(scope, rule.request, neg)
                      .with_columns(detail=pl.lit("requested")))
     if not parts:
-        return _empty_loc()
-    out = pl.concat([p.cast(_LOC_SCHEMA) for p in parts])
+        return empty_loc()
+    out = pl.concat([p.cast(LOC_SCHEMA) for p in parts])
     return out.unique([CID, TI, "span_start"], keep="first", maintain_order=True)
 
 
@@ -307,7 +269,7 @@ def human_context(base: pl.DataFrame) -> pl.DataFrame:
 
 def eval_trapped(rule: TrappedCustomerRule, base: pl.DataFrame, neg: Negation,
                  ctx: pl.DataFrame) -> pl.DataFrame:
-    asks = find_matches(_scope(base, rule.speakers, rule.channels), rule.human_request, neg)
+    asks = find_matches(rule_turns(base, rule.speakers, rule.channels), rule.human_request, neg)
     asks = asks.join(ctx, on=[CID, TI]).filter(pl.col("agent_before") == 0)
     n = pl.col("bots_to_next_human")
     trapped = asks.filter(
@@ -321,7 +283,7 @@ def eval_trapped(rule: TrappedCustomerRule, base: pl.DataFrame, neg: Negation,
 
 def eval_vulnerable(rule: VulnerableCustomerRule, base: pl.DataFrame, neg: Negation,
                     ctx: pl.DataFrame) -> pl.DataFrame:
-    scope = _scope(base, rule.speakers, rule.channels)
+    scope = rule_turns(base, rule.speakers, rule.channels)
     parts = [find_matches(scope, m, neg).with_columns(detail=pl.lit(cue))
              for cue, m in rule.cues.items()]
     cues = pl.concat(parts).sort(CID, TI).unique([CID, "detail"], keep="first",
@@ -329,99 +291,6 @@ def eval_vulnerable(rule: VulnerableCustomerRule, base: pl.DataFrame, neg: Negat
     cues = cues.join(ctx, on=[CID, TI]).filter(
         (pl.col("agent_before") == 0) & pl.col("next_human").is_null())
     return cues.select(CID, TI, "span_start", "span_end", "matched_text", "detail")
-
-
-# ----------------------------------------------------------------------------- semantic
-def _encoder(encoder: Any) -> Any:
-    """The caller's encoder: the library picks none itself (the settings say which)."""
-    if encoder is None:
-        raise ModelError("semantic rules need an encoder: pass "
-                         "encoder=get_encoder(settings)")
-    return encoder
-
-
-_EXAMPLES: dict[tuple[int, tuple[str, ...]], np.ndarray] = {}
-
-
-def _encode_examples(enc: Any, texts: tuple[str, ...]) -> np.ndarray:
-    """Example sentences' embeddings, memoised per encoder (rules reuse them on every batch)."""
-    key = (id(enc), texts)
-    if key not in _EXAMPLES:
-        if len(_EXAMPLES) > 256:
-            _EXAMPLES.clear()
-        _EXAMPLES[key] = np.asarray(enc.encode(list(texts)), np.float32)
-    return _EXAMPLES[key]
-
-
-def semantic_rows(rule: SemanticRule, base: pl.DataFrame) -> pl.DataFrame:
-    """The turns a semantic rule looks at (its speakers, channels, at least min_words words)."""
-    return _scope(base, rule.speakers, rule.channels).filter(
-        pl.col("text").str.count_matches(r"\S+") >= rule.min_words).select(CID, TI, "text")
-
-
-def _scope_key(rule: SemanticRule) -> tuple:
-    return (rule.speakers, rule.channels, rule.min_words)
-
-
-def semantic_scores(rules: list[SemanticRule], base: pl.DataFrame,
-                    embeddings: Embeddings | None, encoder: Any = None
-                    ) -> tuple[pl.DataFrame, np.ndarray, dict[str, tuple[int, int, int]]]:
-    """Cosines of every candidate turn to every example of ``rules`` (which share one scope).
-
-    Returns (rows, S, offsets): S[i, j] is the cosine of rows[i] to example column j, and
-    ``offsets[rule_id] = (start, n_examples, n_counter_examples)``. With precomputed
-    ``embeddings`` the product is taken over the given vectors once and only the small
-    score rows are gathered (no copy of the 384-d vectors); turns missing from them are
-    encoded.
-    """
-    rows = semantic_rows(rules[0], base)
-    texts: list[str] = []
-    offsets = {}
-    for r in rules:
-        offsets[r.id] = (len(texts), len(r.examples), len(r.counter_examples))
-        texts += list(r.examples) + list(r.counter_examples)
-    if rows.is_empty():  # nothing to score: don't load the encoder
-        return rows, np.zeros((0, len(texts)), np.float32), offsets
-    enc = _encoder(encoder)
-    ex = _encode_examples(enc, tuple(texts))
-    if embeddings is None:
-        return rows, np.asarray(enc.encode(rows["text"].to_list()), np.float32) @ ex.T, offsets
-    keys, arr = embeddings
-    if keys.height != len(arr):
-        raise ValueError(f"embeddings: {keys.height} keys but {len(arr)} vectors; the keys "
-                         "frame must be row-aligned with the array")
-    index = (keys.select(pl.col(CID).cast(pl.String), pl.col(TI).cast(pl.Int32))
-             .with_row_index("_e").unique([CID, TI], keep="first"))
-    pos = rows.select(CID, TI).join(index, on=[CID, TI], how="left", maintain_order="left")["_e"]
-    all_scores = arr @ ex.T  # one pass over the given vectors, every example at once
-    if pos.null_count() == 0:
-        return rows, all_scores[pos.to_numpy()], offsets
-    have = pos.is_not_null().to_numpy()
-    out = np.zeros((rows.height, len(texts)), np.float32)
-    out[have] = all_scores[pos.drop_nulls().to_numpy()]
-    todo = np.flatnonzero(~have)
-    missing = rows["text"].gather(todo).to_list()
-    out[todo] = np.asarray(enc.encode(missing), np.float32) @ ex.T
-    return rows, out, offsets
-
-
-def eval_semantic(rule: SemanticRule, base: pl.DataFrame, embeddings: Embeddings | None,
-                  encoder: Any = None,
-                  scored: tuple[pl.DataFrame, np.ndarray, dict] | None = None) -> pl.DataFrame:
-    """Hits of a semantic rule: cosine >= threshold and closer to examples than counters."""
-    rows, scores, offsets = scored or semantic_scores([rule], base, embeddings, encoder)
-    if rows.is_empty():
-        return _empty_loc()
-    start, k, m = offsets[rule.id]
-    sim = scores[:, start:start + k].max(axis=1)
-    counter = (scores[:, start + k:start + k + m].max(axis=1) if m
-               else np.full(rows.height, -1.0, np.float32))
-    keep = (sim >= rule.threshold) & (sim > counter)
-    hit = rows.filter(pl.Series(keep)).with_columns(sim=pl.Series(sim[keep]))
-    return hit.select(CID, TI, pl.lit(0, pl.Int32).alias("span_start"),
-                      pl.col("text").str.len_chars().cast(pl.Int32).alias("span_end"),
-                      pl.col("text").alias("matched_text"),
-                      pl.format("similarity {}", pl.col("sim").round(3)).alias("detail"))
 
 
 # ----------------------------------------------------------------------------- the rulebook
@@ -489,8 +358,8 @@ def evaluate_rulebook(rulebook: Rulebook, conversations: pl.DataFrame, turns: pl
 
     ``embeddings``: optional precomputed turn embeddings, (keys frame with conversation_id and
     turn_index, float32 array row-aligned with it); turns it lacks are encoded with
-    ``encoder`` (the caller's, e.g. ``get_encoder(settings)``). ``kinds`` restricts evaluation
-    to some rule kinds (benchmarks use it); scores then reflect only those rules.
+    ``encoder`` (required when the rulebook has semantic rules). ``kinds`` restricts evaluation to some rule kinds
+    (benchmarks use it); scores then reflect only those rules.
     """
     base = prepare_turns(conversations, turns)
     neg = rulebook.negation
@@ -499,16 +368,16 @@ def evaluate_rulebook(rulebook: Rulebook, conversations: pl.DataFrame, turns: pl
     by_scope: dict[tuple, list[SemanticRule]] = {}
     for r in rules:
         if isinstance(r, SemanticRule):
-            by_scope.setdefault(_scope_key(r), []).append(r)
+            by_scope.setdefault(scope_key(r), []).append(r)
     scored = {key: semantic_scores(group, base, embeddings, encoder)
               for key, group in by_scope.items()}  # one pass per scope for all its rules
     parts = []
     for rule in rules:
         if isinstance(rule, TrappedCustomerRule | VulnerableCustomerRule) and ctx is None:
             ctx = human_context(base)
-        sem = scored.get(_scope_key(rule)) if isinstance(rule, SemanticRule) else None
+        sem = scored.get(scope_key(rule)) if isinstance(rule, SemanticRule) else None
         loc = evaluate_rule(rule, base, pii_spans, neg, ctx, embeddings, encoder, sem)
-        parts.append(loc.cast(_LOC_SCHEMA).with_columns(
+        parts.append(loc.cast(LOC_SCHEMA).with_columns(
             rule_id=pl.lit(rule.id), rule_version=pl.lit(rule.version),
             rulebook_version=pl.lit(rulebook.rulebook_version), kind=pl.lit(rule.kind),
             severity=pl.lit(rule.severity)))

@@ -1,6 +1,7 @@
 """Turn a planned ``Scenario`` into a transcript (input-contract dict) and its planted truth.
 
-Customer text comes from the real utterance bank; bot and agent text from ``texts.py``.
+Customer text comes from the real utterance bank; bot and agent text from ``texts.py``; the
+turns and their clock are kept by :class:`tierlens.simulate.transcript.Transcript`.
 Truth fields that PRODUCT.md defines from the transcript (bot_entered, escalated, tier_path,
 handoff_seconds, n_handoffs, trapped) are computed from the rendered turns, so the truth and
 the transcript can't disagree.
@@ -8,7 +9,6 @@ the transcript can't disagree.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from tierlens.simulate.bank import QUEUE_DOMAIN, Bank, cue_type
 from tierlens.simulate.record import build_records
 from tierlens.simulate.rng import Draw
 from tierlens.simulate.scenario import ACCOUNT_CHANGE_INTENTS, ID_CHECK_QUEUES, Scenario
+from tierlens.simulate.transcript import Transcript
 
 AGENT_NAMES = ("Sam", "Priya", "Tom", "Aisha", "Luca", "Grace", "Omar", "Mei", "Dan", "Sofia",
                "Kwame", "Hannah", "Raj", "Elena", "Ben", "Fatima", "Jack", "Nora", "Leo", "Zara")
@@ -28,18 +29,6 @@ RISKY_AGENT = "agent-07"  # more guarantee promises and rude remarks
 NO_ID_AGENT = "agent-13"  # skips identity checks more often
 BRANDS = {"finance": "acme-bank", "airline": "skyline-air", "insurance": "shieldsure",
           "media": "streamwave", "software": "streamwave", "fastfood": "acme-bank"}
-_DAYS: dict[int, str] = {}
-
-
-def fmt_ts(epoch: int) -> str:
-    """ISO-8601 UTC with Z, e.g. 2026-06-01T09:14:03Z (day strings cached)."""
-    day, sec = divmod(epoch, 86400)
-    d = _DAYS.get(day)
-    if d is None:
-        d = _DAYS[day] = dt.datetime.fromtimestamp(day * 86400, dt.UTC).strftime("%Y-%m-%d")
-    h, rem = divmod(sec, 3600)
-    m, s = divmod(rem, 60)
-    return f"{d}T{h:02d}:{m:02d}:{s:02d}Z"
 
 
 def agents_by_queue(human_queues: tuple[str, ...]) -> dict[str, list[str]]:
@@ -60,67 +49,11 @@ class Context:
     handle: HandleTimeSettings
 
 
-class _Conv:
-    """Accumulates turns with a moving clock (epoch seconds)."""
-
-    def __init__(self, draw: Draw, start: int, channel: str) -> None:
-        self.d, self.t, self.channel = draw, start, channel
-        self.turns: list[dict[str, Any]] = []
-        self.epochs: list[int] = []
-        self.labels: list[str] = []  # planted sentiment of each customer turn, in order
-        self.breaches: list[dict[str, Any]] = []
-        self.pii: list[dict[str, Any]] = []
-        self.request_idx: int | None = None
-        self.facts: list[str] = []  # details the customer gave the bot
-        self.agent: str = ""  # the agent currently speaking
-
-    def _wait(self, speaker: str, text: str) -> int:
-        """Seconds before a turn: reaction time plus time to type or say the text."""
-        d, ch = self.d, self.channel
-        if not self.turns:
-            return 0
-        if speaker == "system":
-            return d.randint(0, 2)
-        n = len(text)
-        if ch == "voice":  # ~15 characters a second of speech, short pauses
-            return d.randint(1, 3) + n // 15
-        if speaker == "bot":
-            return d.randint(1, 3)
-        if ch == "email":
-            return int(d.lognormal_seconds(3 * 3600, 0.8))
-        if speaker == "customer":
-            med = 45 if ch == "messaging" else 8
-            return max(2, min(int(d.lognormal_seconds(med, 0.7)) + n // 4, 900))
-        return max(3, min(int(d.lognormal_seconds(30, 0.6)) + n // 8, 900))
-
-    def add(self, speaker: str, text: str, wait: int | None = None, **extra: Any) -> int:
-        self.t += self._wait(speaker, text) if wait is None else wait
-        turn: dict[str, Any] = {"speaker": speaker, "text": text, "ts": fmt_ts(self.t)}
-        turn.update(extra)
-        self.turns.append(turn)
-        self.epochs.append(self.t)
-        return len(self.turns) - 1
-
-    def customer(self, text: str, label: str = "neutral", wait: int | None = None) -> int:
-        self.labels.append(label)
-        return self.add("customer", text, wait)
-
-    def bot(self, text: str, version: str, conf: float) -> int:
-        return self.add("bot", text, agent_id=version, bot_confidence=round(conf, 3))
-
-    def event(self, kind: str, queue: str | None = None, wait: int | None = None) -> int:
-        extra = {"event": kind} if queue is None else {"event": kind, "queue": queue}
-        return self.add("system", "", wait, **extra)
-
-    def breach(self, kind: str, idx: int) -> None:
-        self.breaches.append({"kind": kind, "turn_index": idx})
-
-
 def _hi(d: Draw) -> float:
     return d.uniform(0.9, 0.995)
 
 
-def _detail(c: _Conv, sc: Scenario, ctx: Context, q: str) -> str:
+def _detail(c: Transcript, sc: Scenario, ctx: Context, q: str) -> str:
     """A customer's answer to the bot's request for details (a 'fact' they may repeat)."""
     d = c.d
     if q == "orders":
@@ -154,7 +87,7 @@ def _detail(c: _Conv, sc: Scenario, ctx: Context, q: str) -> str:
     return d.choice(ctx.bank.opener_pool(sc.intent.name))
 
 
-def _plant_pii(c: _Conv, sc: Scenario, who: str = "customer") -> None:
+def _plant_pii(c: Transcript, sc: Scenario, who: str = "customer") -> None:
     d = c.d
     for kind in list(sc.pii):
         value = {"EMAIL": P.email, "PHONE": P.phone, "CARD": P.card_number, "ORDER": P.order_number,
@@ -176,7 +109,7 @@ def render(draw: Draw, sc: Scenario, ctx: Context, conv_id: str, customer_id: st
     """Render one conversation; returns (input-contract record, planted truth record)."""
     d, bank = draw, ctx.bank
     it = sc.intent
-    c = _Conv(d, start, sc.channel)
+    c = Transcript(d, start, sc.channel)
     opener = d.choice(bank.opener_pool(it.name))
     if it.name == "vulnerable_customer":
         sc.vulnerable = cue_type(opener)
@@ -211,7 +144,7 @@ def _domain(queue: str) -> str:
     return QUEUE_DOMAIN.get(queue, "finance")
 
 
-def _bot_part(c: _Conv, sc: Scenario, ctx: Context, opener: str, opener_label: str,
+def _bot_part(c: Transcript, sc: Scenario, ctx: Context, opener: str, opener_label: str,
               notice: Any, state: dict, brand: str) -> None:
     d, bank, it, v = c.d, ctx.bank, sc.intent, sc.bot_version or "bot-v3"
     q = sc.human_queue or it.queue
@@ -344,7 +277,7 @@ def _bot_part(c: _Conv, sc: Scenario, ctx: Context, opener: str, opener_label: s
     _human_part(c, sc, ctx, hq, bot_entered=True, wait0=0, notice=notice, state=state)
 
 
-def _bot_close(c: _Conv, sc: Scenario, ctx: Context, v: str) -> None:
+def _bot_close(c: Transcript, sc: Scenario, ctx: Context, v: str) -> None:
     d, bank, q = c.d, ctx.bank, sc.intent.queue
     if sc.outcome == "resolved":
         c.customer(d.choice(bank.followup_pool(q, "thanks")), "positive")
@@ -370,7 +303,7 @@ def _pick_agent(d: Draw, sc: Scenario, ctx: Context, queue: str) -> str:
     return d.choice(ctx.agents[queue])
 
 
-def _human_only(c: _Conv, sc: Scenario, ctx: Context, opener: str, opener_label: str,
+def _human_only(c: Transcript, sc: Scenario, ctx: Context, opener: str, opener_label: str,
                 notice: Any, state: dict) -> None:
     d = c.d
     q = sc.first_human_queue or sc.intent.queue
@@ -389,7 +322,7 @@ def _human_only(c: _Conv, sc: Scenario, ctx: Context, opener: str, opener_label:
                     opener_idx=idx)
 
 
-def _human_part(c: _Conv, sc: Scenario, ctx: Context, queue: str, bot_entered: bool,
+def _human_part(c: Transcript, sc: Scenario, ctx: Context, queue: str, bot_entered: bool,
                 wait0: int | None, notice: Any, state: dict, greeted: str | None = None,
                 opener_idx: int | None = None) -> None:
     d, bank, it = c.d, ctx.bank, sc.intent

@@ -141,7 +141,7 @@ def derive_outcomes(con: duckdb.DuckDBPyConnection, model_version: str,
 def read_label_corrections(settings: Settings) -> pl.DataFrame:
     """Reviewers' label corrections (the settings' review store), in the shape
     :func:`tierlens.metrics.trust.latest_labels` reads."""
-    from tierlens.store.reviews_sync import read_label_corrections as from_store
+    from tierlens.reviews.sync import read_label_corrections as from_store
 
     return from_store(settings.review_store).select(
         pl.col("seq").alias("id"), "conversation_id", "turn_index", "label_type", "new_value")

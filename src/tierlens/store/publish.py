@@ -33,8 +33,8 @@ def publish(con: duckdb.DuckDBPyConnection, serving_dir: Path,
             reviews_path: Path | None = None) -> Path:
     """Mirror the review store, materialise the published relations into a new file and
     swap it in. Returns the snapshot's path."""
+    from tierlens.reviews.sync import mirror_reviews
     from tierlens.settings import get_settings
-    from tierlens.store.reviews_sync import mirror_reviews
 
     mirror_reviews(con, reviews_path or get_settings().review_store)
     serving_dir = Path(serving_dir)

@@ -34,7 +34,7 @@ def topics(ctx: typer.Context,
         return
     import polars as pl
 
-    from tierlens.metrics.kpis import render_kpis
+    from tierlens.metrics.catalogue import render_kpis
     from tierlens.topics.export import topics_for_month
 
     if fmt not in ("table", "json", "csv"):

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from tierlens.errors import InputError, RecordError, describe
-from tierlens.ingest.readers import RawRecord
+from tierlens.ingest.record import RawRecord
 
 NAME = "contact_lens"
 

@@ -48,7 +48,7 @@ from typing import Any
 import polars as pl
 
 from tierlens.errors import InputError, RecordError, describe
-from tierlens.ingest.readers import RawRecord
+from tierlens.ingest.record import RawRecord
 
 NAME = "twitter"
 COLUMNS = ("tweet_id", "author_id", "inbound", "created_at", "text", "response_tweet_id",

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tierlens.dashboard import review_input, reviews
-from tierlens.dashboard.reviews import ReviewError
+from tierlens.reviews import checks
+from tierlens.reviews import store as reviews
+from tierlens.reviews.store import ReviewError
 from tierlens.settings import get_settings
 
 
@@ -79,8 +80,8 @@ def test_labels_of_an_installed_intent_head_are_known(tmp_path, monkeypatch) -> 
     monkeypatch.setenv("TIERLENS_MODELS_DIR", str(tmp_path / "models"))
     get_settings.cache_clear()
     try:
-        assert "track_parcel" in review_input.intent_labels()
-        assert "lost_or_stolen_card" in review_input.intent_labels()  # the bundled taxonomy
+        assert "track_parcel" in checks.intent_labels()
+        assert "lost_or_stolen_card" in checks.intent_labels()  # the bundled taxonomy
         reviews.record_label_correction(tmp_path / "r.sqlite", "c-1", 0, "intent", None,
                                         "track_parcel", "qa", text="where is my parcel")
     finally:
@@ -88,5 +89,5 @@ def test_labels_of_an_installed_intent_head_are_known(tmp_path, monkeypatch) -> 
 
 
 def test_problem_messages_cut_long_values() -> None:
-    problem = review_input.label_problem("sentiment", "x" * 500)
+    problem = checks.label_problem("sentiment", "x" * 500)
     assert problem is not None and len(problem) < 150

@@ -21,8 +21,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from tierlens.dashboard.audit import Anchor, head, snapshot
 from tierlens.errors import StoreError
+from tierlens.reviews.audit import Anchor, head, snapshot
 from tierlens.store.db import transaction
 from tierlens.store.writes import append
 

@@ -1,7 +1,8 @@
 """The review store: human work that must never be lost, with a tamper-evident audit log.
 
 Reviews, dispositions, label corrections and review-queue assignments are written by the
-dashboard into their own SQLite file (``settings.data_dir / "reviews" / "reviews.sqlite"``),
+dashboard into their own SQLite file (``settings.review_store``, by default
+``data_dir/reviews/reviews.sqlite``),
 never into the DuckDB warehouse, so a running flow (which holds the warehouse's write lock)
 can never block or lose them. WAL mode plus a busy timeout lets several dashboard processes
 write at once; ``BEGIN IMMEDIATE`` serialises writers so the audit chain stays linear.
@@ -10,7 +11,7 @@ Every table is append-only (triggers RAISE on UPDATE and DELETE). Each write app
 event row and one ``audit_log`` row in the same transaction. The audit row's
 ``hash = HMAC-SHA256(key, prev_hash + canonical_json(row))``, where the row is
 ``{seq, at, who, action, object, before, after}`` and the key lives outside the store
-(:mod:`tierlens.dashboard.audit`); :func:`verify_audit_log` recomputes the chain and checks
+(:mod:`tierlens.reviews.audit`); :func:`verify_audit_log` recomputes the chain and checks
 the event tables against it, so an edit made outside the app (triggers dropped, file
 patched, chain recomputed without the key) is detected. Docs: docs/audit.md.
 
@@ -34,10 +35,10 @@ from typing import Any
 
 import polars as pl
 
-from tierlens.dashboard import audit, review_input
-from tierlens.dashboard.audit import GENESIS, conversation_object, flag_object, label_object
+from tierlens.config.scorecard import load_scorecard
 from tierlens.errors import StoreError, TierlensError
-from tierlens.metrics.scorecard import load_scorecard
+from tierlens.reviews import audit, checks
+from tierlens.reviews.audit import GENESIS, conversation_object, flag_object, label_object
 from tierlens.settings import Settings, get_settings
 
 DISPOSITIONS = ("confirmed", "dismissed", "escalated")
@@ -119,7 +120,7 @@ def _append_only_triggers() -> str:
 
 
 def default_path(settings: Settings | None = None) -> Path:
-    """Where the review store lives: ``settings.review_store`` (``reviews_path``, else
+    """Where the review store lives: ``settings.review_store`` (default
     ``data_dir/reviews/reviews.sqlite``; next to a ``--db`` warehouse, see
     :meth:`tierlens.settings.Settings.for_warehouse`)."""
     return (settings or get_settings()).review_store
@@ -206,7 +207,7 @@ def record_review(path: Path | str, conversation_id: str, reviewer: str,
     _need(conversation_id, "conversation_id")
     _need(reviewer, "reviewer")
     card = load_scorecard(get_settings().scorecard_path)
-    _valid(review_input.review_problem(criteria, total, tuple(c.name for c in card.criteria)))
+    _valid(checks.review_problem(criteria, total, tuple(c.name for c in card.criteria)))
     at = _now()
     with _store(path) as con, _immediate(con):
         prev = con.execute("SELECT criteria, total, note, reviewer FROM reviews "
@@ -264,7 +265,7 @@ def record_label_corrections(path: Path | str, rows: list[dict[str, Any]],
     for r in rows:
         _need(r.get("conversation_id"), "conversation_id")
         _one_of(r.get("label_type"), LABEL_TYPES, "label_type")
-        _valid(review_input.label_problem(r["label_type"], r.get("new_value"), settings))
+        _valid(checks.label_problem(r["label_type"], r.get("new_value"), settings))
         clean.append({**r, "new_value": _need(r.get("new_value"), "new_value"),
                       "who": _need(r.get("who"), "who")})
     seq = 0
@@ -371,7 +372,7 @@ def verify_audit_log(path: Path | str) -> tuple[bool, int | None]:
     """Check the keyed chain and the event tables against it. Returns (ok, first bad seq).
 
     The seq is None when the damage can't be pinned on one audit row (e.g. an event row
-    with no audit row). :func:`tierlens.dashboard.audit.verify` gives the reason and also
+    with no audit row). :func:`tierlens.reviews.audit.verify` gives the reason and also
     checks the warehouse's anchors.
     """
     verdict = audit.verify(path)

@@ -1,6 +1,9 @@
 """Verify the metrics against the simulator's planted truth (tierlens.simulate).
 
-Used by ``tests/metrics/test_metrics_truth.py`` and ``bench/metrics.py``:
+A test and bench helper, not part of the library (it runs the ingest normaliser, so it sits
+above both ingest and metrics). Used by ``tests/metrics/test_metrics_truth.py`` (as
+``bench.truthcheck``), ``bench/metrics.py`` and ``bench/trust.py`` (as ``truthcheck``, the
+script's own folder):
 
 1. :func:`records_to_frames`: input-contract records -> canonical frames, through the real
    ingest normaliser (no warehouse, no redaction: the simulator's text is already safe);
@@ -66,7 +69,7 @@ def records_to_frames(records: Iterable[dict[str, Any]], salt: str = "truthcheck
                       ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(conversations, turns) in the canonical schemas, customer ids kept as given."""
     from tierlens.ingest import normalize as norm
-    from tierlens.ingest.readers import RawRecord
+    from tierlens.ingest.record import RawRecord
 
     recs = list(records)
     raw = [RawRecord("records", i + 1, r) for i, r in enumerate(recs)]

@@ -11,9 +11,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tierlens.dashboard import reviews
-from tierlens.dashboard.reviews import ReviewError, verify_audit_log
 from tierlens.errors import StoreError
+from tierlens.reviews import store as reviews
+from tierlens.reviews.store import ReviewError, verify_audit_log
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from test_reviews import _fill
 
-from tierlens.dashboard import audit, reviews
+from tierlens.reviews import audit
+from tierlens.reviews import store as reviews
 from tierlens.store.publish import publish
 
 

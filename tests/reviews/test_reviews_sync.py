@@ -11,9 +11,10 @@ import time
 
 import duckdb
 
-from tierlens.dashboard import audit, reviews
+from tierlens.reviews import audit
+from tierlens.reviews import store as reviews
+from tierlens.reviews.sync import mirror_reviews
 from tierlens.store.publish import publish
-from tierlens.store.reviews_sync import mirror_reviews
 
 
 def test_dispositions_reach_compliance_flags_and_the_snapshot(con, settings, tmp_path):
@@ -107,7 +108,7 @@ def test_every_mirror_is_one_consistent_snapshot_during_writes(con, tmp_path):
 
 def test_the_run_ledger_keeps_a_second_copy_of_the_anchor(con, settings, tmp_path):
     from tierlens.orchestrate import ledger
-    from tierlens.store.reviews_sync import anchors
+    from tierlens.reviews.sync import anchors
 
     store = tmp_path / "reviews.sqlite"
     for i in range(3):

@@ -14,9 +14,9 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from tierlens.dashboard.review_input import label_problem
-from tierlens.dashboard.reviews import LABEL_TYPES, record_label_corrections
 from tierlens.errors import InputError
+from tierlens.reviews.checks import label_problem
+from tierlens.reviews.store import LABEL_TYPES, record_label_corrections
 from tierlens.settings import Settings
 
 REQUIRED = ("conversation_id", "label_type", "label", "reviewer")
@@ -26,7 +26,7 @@ def read_review_csv(path: Path, known: Callable[[str], bool] | None = None,
                     settings: Settings | None = None) -> list[dict]:
     """Parse and check the file. ``known(conversation_id)`` says whether the warehouse holds
     that conversation (None: don't check); labels are checked by the review store's own rule
-    (:func:`tierlens.dashboard.review_input.label_problem`, the warehouse's taxonomies from
+    (:func:`tierlens.reviews.checks.label_problem`, the warehouse's taxonomies from
     ``settings``). Raises InputError naming the line and the fix."""
     path = Path(path)
     try:

@@ -1,6 +1,6 @@
 """What the review store accepts: known labels, known criteria, totals in the scorecard's range.
 
-The write functions of :mod:`tierlens.dashboard.reviews` call these checks, so every entry
+The write functions of :mod:`tierlens.reviews.store` call these checks, so every entry
 point (dashboard pages, scripts, tests) is covered. Each check returns ``None`` when the
 input is fine, else a one-line problem that names the field; it never echoes more than a
 short, cut value back.
@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from numbers import Real
 from pathlib import Path
 
+from tierlens.schema import ESCALATION_REASONS
 from tierlens.settings import Settings, get_settings
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
@@ -84,9 +85,7 @@ def known_labels(label_type: str, settings: Settings | None = None) -> frozenset
     if label_type == "intent":
         return intent_labels(settings)
     if label_type == "escalation_reason":
-        from tierlens.metrics.episodes import REASONS
-
-        return frozenset(REASONS)
+        return frozenset(ESCALATION_REASONS)
     return frozenset({"sentiment": SENTIMENT_LABELS,
                       "resolution": RESOLUTION_LABELS}.get(label_type, ()))
 
