@@ -20,8 +20,15 @@ DbOpt = Annotated[Path | None, typer.Option("--db", help="Warehouse path (defaul
 
 def cli_settings(db: Path | None = None) -> Settings:
     """The settings of a command run against the warehouse ``db`` (None: the settings' own;
-    see :meth:`Settings.for_warehouse`)."""
-    return get_settings().for_warehouse(db)
+    see :meth:`Settings.for_warehouse`). A bad setting is one ``error:`` line, exit 1."""
+    from pydantic import ValidationError
+
+    try:
+        return get_settings().for_warehouse(db)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err.get("loc", ())) or "settings"
+        fail(f"{where}: {err['msg'].removeprefix('Value error, ')}")
 
 
 def fail(message: str) -> NoReturn:

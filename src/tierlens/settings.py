@@ -7,6 +7,7 @@ or a ``.env`` file in the working directory. Nested values use ``__``.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -143,6 +144,9 @@ class Settings(BaseSettings):
     def _default_review_store(self) -> Settings:
         """Unset, the review store lives under ``data_dir``; it still counts as unset for
         :meth:`for_warehouse`, which moves it next to another warehouse."""
+        if os.environ.get("TIERLENS_REVIEWS_PATH"):  # renamed: never silently lose reviews
+            raise ValueError("TIERLENS_REVIEWS_PATH was renamed TIERLENS_REVIEW_STORE: set "
+                             "that instead (same meaning)")
         if self.review_store is None:
             self.review_store = self.data_dir / "reviews" / "reviews.sqlite"
             self.model_fields_set.discard("review_store")
