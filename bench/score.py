@@ -7,6 +7,9 @@ bot lines with realistic repetition: bots reuse a small set of templates), it pr
   length-bucketed model at the same precision, no dedup and no cache (the practical limit);
 - (b) a naive baseline: a ``transformers`` feature-extraction pipeline called turn by turn,
   fp32, unbatched (timed on a subsample);
+- (f) the encoder-only rate of the frozen base encoder (no adapter), the same-run reference
+  for "the adapted encoder costs nothing": the adapter is merged into the weights before
+  the int8 export, so (a) / (f) should be 1 within noise;
 for two data sets: unique texts (no repetition at all) and realistic repetition.
 Also prints peak RSS. Results go to bench/README.score.md by hand.
 
@@ -127,10 +130,11 @@ def main() -> None:
     heads = default_heads_dir(settings)
     load_heads(heads)
 
-    def encoder(cache: Path) -> Encoder:
-        """The served encoder on a cold embedding cache (the exported graph is reused)."""
+    def encoder(cache: Path, adapter: Path | None = settings.encoder_adapter) -> Encoder:
+        """The served encoder on a cold embedding cache (the exported graph is reused);
+        ``adapter=None``: the frozen base encoder, the same-run reference."""
         return Encoder(args.precision, cache_dir=cache, threads=args.threads,
-                       runtime_dir=settings.cache_dir / "onnx", adapter=settings.encoder_adapter)
+                       runtime_dir=settings.cache_dir / "onnx", adapter=adapter)
 
     results = []
     naive = None
@@ -138,7 +142,7 @@ def main() -> None:
         turns = build_turns(args.conversations, 1, repeat)
         texts = turns.get_column("text").to_list()
         n, n_unique = len(texts), len(set(texts))
-        rate_a = rate_s = 0.0
+        rate_a = rate_s = rate_f = 0.0
         for _ in range(args.repeats):  # interleaved, best of N: the machine is shared
             with tempfile.TemporaryDirectory() as tmp:
                 enc = encoder(Path(tmp))
@@ -147,6 +151,12 @@ def main() -> None:
                 enc._encode_unique(texts)  # (a): every turn through the model, batched
                 rate_a = max(rate_a, n / (time.perf_counter() - t0))
             with tempfile.TemporaryDirectory() as tmp:
+                enc = encoder(Path(tmp), adapter=None)
+                enc.encode(["warm up the runtime"])
+                t0 = time.perf_counter()
+                enc._encode_unique(texts)  # (f): the same with the frozen base encoder
+                rate_f = max(rate_f, n / (time.perf_counter() - t0))
+            with tempfile.TemporaryDirectory() as tmp:
                 enc = encoder(Path(tmp))
                 enc.encode(["warm up the runtime"])
                 t0 = time.perf_counter()
@@ -154,7 +164,7 @@ def main() -> None:
                 rate_s = max(rate_s, out.height / (time.perf_counter() - t0))
         if naive is None:
             naive = naive_rate(texts[:args.naive_sample], args.threads)
-        results.append((label, n, n_unique, rate_s, rate_a, naive))
+        results.append((label, n, n_unique, rate_s, rate_a, naive, rate_f))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     load = os.getloadavg()
     print(f"# bench/score.py  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  precision={args.precision}"
@@ -162,11 +172,12 @@ def main() -> None:
           f"python {sys.version.split()[0]}  cores={os.cpu_count()}  "
           f"load average {load[0]:.1f} (machine shared)")
     print("| data | turns | unique texts | scoring stage turns/s | (a) encoder-only turns/s "
-          "| stage / (a) | (b) naive turns/s | stage / (b) |")
-    print("|---|---|---|---|---|---|---|---|")
-    for label, n, nu, s, a, b in results:
+          "| stage / (a) | (b) naive turns/s | stage / (b) | (f) frozen encoder-only turns/s "
+          "| (a) / (f) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for label, n, nu, s, a, b, f in results:
         print(f"| {label} | {n} | {nu} | {s:.0f} | {a:.0f} | {s / a:.2f} | {b:.1f} | "
-              f"{s / b:.1f}x |")
+              f"{s / b:.1f}x | {f:.0f} | {a / f:.2f} |")
     print(f"peak RSS: {rss:.0f} MB")
 
 
