@@ -10,6 +10,7 @@ import pytest
 from tierlens.errors import ModelError
 from tierlens.score.encoder import Encoder
 from tierlens.score.heads import HEAD_NAMES, default_heads_dir, load_head
+from tierlens.score.oos import default_oos_score
 
 GOLDEN_SENTIMENT = [
     ("I've been waiting three weeks and nobody helps me", "negative"),
@@ -53,12 +54,10 @@ def test_golden_bot_outcome(encoder: Encoder, text: str, label: str) -> None:
 
 
 def test_oos_separates_off_topic_from_banking(encoder: Encoder) -> None:
-    head = load_head("oos")
-    k = list(head.labels).index("oos")
-    p = head.predict_proba(encoder.encode(["how many calories are in a banana",
-                                           "what is the capital of mongolia",
-                                           "how do I activate my new card",
-                                           "my transfer hasn't arrived yet"]))[:, k]
+    p = default_oos_score(load_head("oos"), encoder.encode(["how many calories are in a banana",
+                                                            "what is the capital of mongolia",
+                                                            "how do I activate my new card",
+                                                            "my transfer hasn't arrived yet"]))
     assert p[:2].min() > p[2:].max()
 
 
