@@ -195,6 +195,10 @@ def main(argv: list[str] | None = None) -> None:
         fitted = {k: v["threshold"] for k, v in report["rules"].items()}
         report["changed"] = write_thresholds(args.rulebook, fitted)
         print("rulebook:", args.rulebook, "changed:", report["changed"] or "nothing")
+        if report["changed"]:
+            print("next: update the thresholds and tables in docs/compliance.md (`threshold "
+                  "**X**`; tests/compliance/compliance_golden.py prints the curves) and run "
+                  "models/eval_compliance_heldout.py")
     args.report.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print("report:", args.report)
 
