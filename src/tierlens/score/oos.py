@@ -46,9 +46,9 @@ def choose_threshold(in_scope: dict[str, np.ndarray], oos: np.ndarray | None = N
     Rule: the thresholds with recall >= ``min_recall`` and flagged <= ``max_flagged`` form a
     band; take its middle (by rank among the validation scores), so that neither target sits
     on its edge (an edge threshold flagged 5.2% of held-out in-scope rows on a 5% budget).
-    If none meets both: the
-    largest recall with flagged <= ``max_flagged``, and ``met`` is False with a note. Without
-    OOS rows: the lowest threshold that flags at most ``max_flagged`` (recall unmeasured).
+    If none meets both: the largest recall with flagged <= ``max_flagged``, and ``met`` is
+    False with a note. Without OOS rows: the lowest threshold that flags at most
+    ``max_flagged`` (recall unmeasured).
     """
     pooled = np.concatenate([*in_scope.values()] + ([oos] if oos is not None else []))
     cands = np.unique(np.concatenate([pooled, [np.nextafter(pooled.max(), np.inf)]]))
