@@ -22,6 +22,7 @@ import train_resolution
 import train_sentiment
 
 from tierlens.score.heads import load_head
+from tierlens.score.oos import default_oos_score
 
 
 def _cls(head, texts: list[str], y: np.ndarray) -> dict:
@@ -41,15 +42,19 @@ def eval_intent() -> dict:
 
 
 def eval_oos() -> dict:
+    """Flagged share at the shipped threshold on each test set of train_oos (the runtime
+    score: 1 - in-scope mass), plus AUROC of novel OOS against every in-scope set."""
     head = load_head("oos", common.HEADS_DIR)
-    k = list(head.labels).index("oos")
-    te = [(t, 0) for t, _ in common.clinc150("val")] + [(t, 1) for t, _ in
-                                                         common.clinc150("oos_val")]
-    s = head.predict_proba(common.embed([t for t, _ in te]))[:, k]
-    y = np.array([v for _, v in te])
-    m = train_oos.oos_metrics(s, y, head.meta.get("threshold"))
-    m.update(common.evaluate_probs(np.stack([1 - s, s], 1), y, 2))
-    return {"clinc150 val + oos_val": m}
+    _, test = train_oos.held_out_sets()
+    scores = {k: default_oos_score(head, common.embed(v)) for k, v in test.items()}
+    out = {k: {"flagged_at_threshold": float((s >= head.meta["threshold"]).mean()),
+               "n": len(s)} for k, s in scores.items()}
+    ins = np.concatenate([s for k, s in scores.items() if k.startswith("in scope")])
+    novel = scores["oos: clinc150 oos_val half 1"]
+    y = np.r_[np.zeros(len(ins)), np.ones(len(novel))]
+    out["novel oos vs in scope"] = train_oos.oos_metrics(np.r_[ins, novel], y,
+                                                         head.meta["threshold"])
+    return out
 
 
 def eval_bot_outcome() -> dict:
@@ -115,7 +120,8 @@ def main() -> None:
     for head, splits in results.items():
         for split, m in splits.items():
             other = {k: round(v, 3) for k, v in m.items() if k in (
-                "auroc", "oos_recall_at_inscope_recall_0.95", "mae", "mae_constant_baseline",
+                "auroc", "oos_recall_at_inscope_recall_0.95", "flagged_at_threshold",
+                "oos_recall_at_threshold", "inscope_flagged_at_threshold", "mae", "mae_constant_baseline",
                 "spearman", "macro_recall", "bucket_macro_f1", "recall_resolved",
                 "recall_unresolved", "recall_abandoned", "complaint_auc")}
             acc = f"{m['accuracy']:.4f}" if "accuracy" in m else "-"

@@ -52,6 +52,12 @@ def test_trained_taxonomy_is_used_by_run_and_switched_back(cli, tmp_path: Path) 
                                           ).fetchall()}
     con.close()
     assert len(versions) == 1 and "|clinc_style@" in versions.pop()
+    # the taxonomy's own out-of-scope decision reaches the view for every customer turn
+    con = duckdb.connect(str(db), read_only=True)
+    decided = con.execute("SELECT count(*), count(out_of_scope) FROM turns "
+                          "WHERE speaker = 'customer' AND oos_score IS NOT NULL").fetchone()
+    con.close()
+    assert decided[0] > 0 and decided[0] == decided[1]
     # the taxonomy's own routing policy: derive used it, the snapshot carries it
     snapshot = get_settings().for_warehouse(db).serving_dir / "serving.duckdb"
     snap = duckdb.connect(str(snapshot), read_only=True)

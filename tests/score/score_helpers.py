@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import polars as pl
 
@@ -27,3 +28,27 @@ SERVED = get_settings()
 HEADS = default_heads_dir(SERVED)
 ONNX = SERVED.cache_dir / "onnx"
 ADAPTER = SERVED.encoder_adapter  # the shipped LoRA delta the served heads were trained on
+
+
+# a small custom taxonomy (tierlens train-intents) for the training and out-of-scope tests
+EXAMPLES = {
+    "track_parcel": ["where is my parcel", "my package hasn't arrived", "track my delivery",
+                     "when will my order be delivered", "has my parcel shipped yet",
+                     "I need the tracking number for my order", "delivery status please"],
+    "pay_bill": ["I want to pay my bill", "how can I pay my invoice", "pay the balance due",
+                 "can I settle my bill by card", "make a payment on my account",
+                 "I'd like to pay what I owe", "where do I pay my monthly bill"],
+    "store_hours": ["what time do you open", "are you open on sunday", "opening hours please",
+                    "when does the shop close today", "what are your hours on holidays",
+                    "is the store open late on thursday", "closing time today?"],
+}
+
+
+def write_csv(path: Path, rows: list[tuple[str, str]], header: str = "text,intent") -> Path:
+    lines = [header] + [f'"{t}",{i}' for t, i in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def all_rows() -> list[tuple[str, str]]:
+    return [(t, k) for k, texts in EXAMPLES.items() for t in texts]

@@ -11,6 +11,7 @@ from score_helpers import HEADS
 from tierlens.errors import ModelError
 from tierlens.score.encoder import Encoder
 from tierlens.score.heads import HEAD_NAMES, load_head
+from tierlens.score.oos import default_oos_score
 
 GOLDEN_SENTIMENT = [
     ("I've been waiting three weeks and nobody helps me", "negative"),
@@ -54,12 +55,10 @@ def test_golden_bot_outcome(encoder: Encoder, text: str, label: str) -> None:
 
 
 def test_oos_separates_off_topic_from_banking(encoder: Encoder) -> None:
-    head = load_head("oos", HEADS)
-    k = list(head.labels).index("oos")
-    p = head.predict_proba(encoder.encode(["how many calories are in a banana",
-                                           "what is the capital of mongolia",
-                                           "how do I activate my new card",
-                                           "my transfer hasn't arrived yet"]))[:, k]
+    p = default_oos_score(load_head("oos", HEADS), encoder.encode(["how many calories are in a banana",
+                                                            "what is the capital of mongolia",
+                                                            "how do I activate my new card",
+                                                            "my transfer hasn't arrived yet"]))
     assert p[:2].min() > p[2:].max()
 
 

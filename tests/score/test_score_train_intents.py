@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from score_helpers import HEADS, make_turns
+from score_helpers import EXAMPLES, HEADS, all_rows, make_turns, write_csv
 
 from tests.conftest import REPO
 from tierlens.errors import InputError
@@ -14,28 +14,6 @@ from tierlens.score.encoder import Encoder
 from tierlens.score.heads import load_head
 from tierlens.score.train_intents import merge_corrections, read_examples, train_intents
 from tierlens.score.turns import score_turns
-
-EXAMPLES = {
-    "track_parcel": ["where is my parcel", "my package hasn't arrived", "track my delivery",
-                     "when will my order be delivered", "has my parcel shipped yet",
-                     "I need the tracking number for my order", "delivery status please"],
-    "pay_bill": ["I want to pay my bill", "how can I pay my invoice", "pay the balance due",
-                 "can I settle my bill by card", "make a payment on my account",
-                 "I'd like to pay what I owe", "where do I pay my monthly bill"],
-    "store_hours": ["what time do you open", "are you open on sunday", "opening hours please",
-                    "when does the shop close today", "what are your hours on holidays",
-                    "is the store open late on thursday", "closing time today?"],
-}
-
-
-def write_csv(path: Path, rows: list[tuple[str, str]], header: str = "text,intent") -> Path:
-    lines = [header] + [f'"{t}",{i}' for t, i in rows]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def all_rows() -> list[tuple[str, str]]:
-    return [(t, k) for k, texts in EXAMPLES.items() for t in texts]
 
 
 def test_trains_a_usable_head(encoder: Encoder, tmp_path: Path) -> None:

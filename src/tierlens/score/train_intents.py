@@ -8,6 +8,12 @@ is then written as ``<name>.npz`` + ``<name>.json`` into ``out_dir``. The CLI st
 warehouse and makes it the active taxonomy there (:mod:`tierlens.store.intents`); in Python it
 can be selected in :func:`tierlens.score.turns.score_turns` with ``intent_head=<the .json>``.
 
+Out of scope: rows labelled ``out_of_scope`` are not an intent; they are requests the
+taxonomy does not cover, used only to choose and check the head's out-of-scope threshold
+(never trained on). The head's ``oos_score`` is 1 - its calibrated top-class probability; the
+threshold (:func:`tierlens.score.oos.choose_threshold`) is chosen on the held-out rows (and the
+``out_of_scope`` rows, if any) and stored in the head's ``out_of_scope`` metadata.
+
 The encoder is frozen, so training takes seconds to minutes on a CPU: the cost is encoding
 the examples once (cached), plus a small softmax-regression / MLP fit.
 """
@@ -23,8 +29,10 @@ import polars as pl
 from tierlens.errors import InputError
 from tierlens.score.encoder import Encoder
 from tierlens.score.heads import clear_cache, save_head
+from tierlens.score.oos import CUSTOM_TASK, choose_threshold, max_softmax_score
 
 MIN_EXAMPLES = 5
+OOS_LABEL = "out_of_scope"  # reserved: examples of requests the taxonomy does not cover
 DEFAULT_NAME = "intent_custom"
 
 
@@ -54,7 +62,7 @@ def read_examples(csv_path: Path, warnings: list[str] | None = None) -> pl.DataF
     df, note = majority_labels(df)
     if note and warnings is not None:
         warnings.append(f"{path}: {note}")
-    counts = df.group_by("intent").len().sort("len")
+    counts = df.filter(pl.col("intent") != OOS_LABEL).group_by("intent").len().sort("len")
     if counts.height < 2:
         raise InputError(f"{path}: needs at least 2 intents, found {counts.height}")
     small = counts.filter(pl.col("len") < MIN_EXAMPLES)
@@ -150,6 +158,18 @@ def _temperature(z: np.ndarray, y: np.ndarray) -> float:
     return float(grid[int(np.argmin(nll))])
 
 
+def out_of_scope_threshold(z_held: np.ndarray, z_oos: np.ndarray | None) -> dict:
+    """The head's out-of-scope rule from calibrated logits of its held-out rows and of the
+    ``out_of_scope`` rows (None: none given). The shipped head is refit on every row, so it is
+    a little more confident on in-scope text than the held-out model these scores come from."""
+    held = max_softmax_score(_softmax(z_held))
+    out = max_softmax_score(_softmax(z_oos)) if z_oos is not None else None
+    return {"score": "1 - calibrated top-class probability (max-softmax)",
+            "chosen_on": "held-out ~20% per intent" + (" + the out_of_scope rows"
+                                                       if out is not None else ""),
+            **choose_threshold({"held_out": held}, out)}
+
+
 def merge_corrections(df: pl.DataFrame, corrections: pl.DataFrame | None) -> tuple[
         pl.DataFrame, int, int]:
     """Reviewers' intent corrections (columns ``text, label``) folded into the examples.
@@ -187,6 +207,8 @@ def train_intents(csv_path: Path, out_dir: Path, name: str = DEFAULT_NAME, *,
     df, n_used, n_left_out = merge_corrections(read_examples(Path(csv_path), notes),
                                                corrections)
     enc = encoder
+    oos_texts = df.filter(pl.col("intent") == OOS_LABEL).get_column("text").to_list()
+    df = df.filter(pl.col("intent") != OOS_LABEL)
     labels = sorted(df.get_column("intent").unique().to_list())
     li = {lab: i for i, lab in enumerate(labels)}
     texts = df.get_column("text").to_list()
@@ -205,16 +227,18 @@ def train_intents(csv_path: Path, out_dir: Path, name: str = DEFAULT_NAME, *,
     z = logits(layers, x[test])
     pred = z.argmax(1)
     temp = _temperature(z, y[test])
+    oos = out_of_scope_threshold(z / temp,
+                                 logits(layers, enc.encode(oos_texts)) / temp if oos_texts else None)
     report = {"file": str(csv_path), "n_examples": len(texts), "n_intents": len(labels),
               "n_test": int(test.sum()), "accuracy": float((pred == y[test]).mean()),
               "macro_f1": float(f1_score(y[test], pred, average="macro",
                                          labels=list(range(len(labels))), zero_division=0)),
               "temperature": temp, "encoder_version": enc.version,
               "corrections_used": n_used, "corrections_left_out": n_left_out,
-              "warnings": notes}
+              "out_of_scope": oos, "warnings": notes}
     final = _fit(x, y, len(labels), hidden)  # refit on everything for the shipped head
     folder = Path(out_dir)  # never models/: the CLI keeps taxonomies in the warehouse
-    meta = {"task": "customer intent (user taxonomy)", "data": str(csv_path),
+    meta = {"task": CUSTOM_TASK, "data": str(csv_path), "out_of_scope": oos,
             "split": "held-out ~20% per intent by text hash (reported), then refit on all",
             "metrics": {"test": {k: report[k] for k in ("accuracy", "macro_f1", "n_test")}},
             "config": {"hidden": hidden}}

@@ -6,8 +6,10 @@ turn, keyed by (conversation_id, turn_index):
 
 - ``sentiment_label`` (negative / neutral / positive), ``sentiment_score`` = p(pos) - p(neg)
   in [-1, 1], ``sentiment_confidence`` (calibrated probability of the label);
-- ``intent`` + ``intent_confidence`` (taxonomy head) and ``oos_score`` = calibrated
-  probability that the turn is out of scope for the bot;
+- ``intent`` + ``intent_confidence`` (taxonomy head) and ``oos_score`` = how far the turn is
+  outside the active taxonomy (:mod:`tierlens.score.oos`); ``out_of_scope`` = ``oos_score`` at
+  or above the threshold shipped with the model, for customer turns only (None for a custom
+  taxonomy trained before taxonomies carried one);
 - ``bot_outcome`` + ``bot_outcome_confidence``: success / failure / request_more / goodbye /
   other, for bot turns only (null otherwise);
 - ``outcome_cue`` + ``outcome_cue_confidence``: the same head on bot AND agent turns (used by
@@ -27,6 +29,7 @@ import polars as pl
 from tierlens.errors import ModelError
 from tierlens.score.encoder import Encoder
 from tierlens.score.heads import HEAD_NAMES, Head, load_head
+from tierlens.score.oos import oos_decision
 
 TURN_SCORE_SCHEMA: dict[str, pl.DataType] = {
     "conversation_id": pl.String,
@@ -41,6 +44,7 @@ TURN_SCORE_SCHEMA: dict[str, pl.DataType] = {
     "bot_outcome_confidence": pl.Float64,
     "csat_predicted": pl.Float64,
     "model_version": pl.String,
+    "out_of_scope": pl.Boolean,
     "outcome_cue": pl.String,
     "outcome_cue_confidence": pl.Float64,
 }
@@ -124,9 +128,11 @@ def score_embeddings(keys: pl.DataFrame, emb: np.ndarray, heads: dict[str, Head]
     lab = list(sent.labels)
     s_idx = p.argmax(1)
     s_score = p[:, lab.index("positive")] - p[:, lab.index("negative")]
-    intent, intent_conf = heads["intent"].predict(emb)
-    oos_head = heads["oos"]
-    oos = oos_head.predict_proba(emb)[:, list(oos_head.labels).index("oos")]
+    ihead = heads["intent"]
+    ip = ihead.predict_proba(emb)
+    i_idx = ip.argmax(1)
+    intent, intent_conf = np.asarray(ihead.labels, object)[i_idx], ip[np.arange(n), i_idx]
+    oos, oos_flag = oos_decision(ihead, heads["oos"], emb, ip)
     cue, cue_conf = heads["bot_outcome"].predict(emb)
     csat = heads["csat"].regress(emb)
     speaker = keys.get_column("speaker")
@@ -138,6 +144,9 @@ def score_embeddings(keys: pl.DataFrame, emb: np.ndarray, heads: dict[str, Head]
                           pl.Series("intent", intent, pl.String),
                           pl.Series("intent_confidence", intent_conf, pl.Float64),
                           pl.Series("oos_score", oos, pl.Float64),
+                          pl.Series("_oos_flag", oos_flag, pl.Boolean)
+                          if oos_flag is not None else pl.lit(None, pl.Boolean)
+                          .alias("_oos_flag"),
                           pl.Series("_cue", cue, pl.String),
                           pl.Series("_cue_conf", cue_conf, pl.Float64),
                           pl.Series("_csat", csat, pl.Float64),
@@ -149,6 +158,8 @@ def score_embeddings(keys: pl.DataFrame, emb: np.ndarray, heads: dict[str, Head]
                 pl.when(pl.col("_speaker") == "customer").then(pl.col("_csat"))
                 .alias("csat_predicted"),
                 pl.lit(version, pl.String).alias("model_version"),
+                pl.when(pl.col("_speaker") == "customer").then(pl.col("_oos_flag"))
+                .alias("out_of_scope"),
                 pl.when(pl.col("_speaker").is_in(["bot", "agent"])).then(pl.col("_cue"))
                 .alias("outcome_cue"),
                 pl.when(pl.col("_speaker").is_in(["bot", "agent"])).then(pl.col("_cue_conf"))
@@ -170,6 +181,6 @@ def score_turns(turns: pl.DataFrame, encoder: Encoder, heads_dir: Path,
 
 
 def oos_threshold(heads_dir: Path) -> float:
-    """The operating threshold for ``oos_score`` stored with the oos head: it keeps 95% of
-    in-scope validation turns in scope (see models/cards/oos.md)."""
+    """The default taxonomy's operating threshold for ``oos_score``, stored with the oos head
+    (chosen on validation data by models/train_oos.py, see models/cards/oos.md)."""
     return float(load_head("oos", heads_dir).meta["threshold"])

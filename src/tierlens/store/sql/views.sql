@@ -33,7 +33,8 @@ CREATE OR REPLACE VIEW turns AS
 SELECT
     t.conversation_id, t.turn_index, t.speaker, t.text, t.ts, t.agent_id, t.bot_confidence,
     t.event, s.sentiment_label, s.sentiment_score,
-    t.queue, s.intent, s.intent_confidence, s.oos_score, s.bot_outcome, s.csat_predicted
+    t.queue, s.intent, s.intent_confidence, s.oos_score, s.bot_outcome, s.csat_predicted,
+    s.out_of_scope
 FROM core_turns t
 JOIN applied a ON a.conversation_id = t.conversation_id
 LEFT JOIN turn_scores s
