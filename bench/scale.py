@@ -1,9 +1,9 @@
 """Scale-out benchmark: model scoring mapped over batches on Dask, 1 vs 2 (or more) workers.
 
 What is timed is exactly what ``ingest_and_score`` maps on its task runner: pure
-``tierlens.jobs.compute_model_scores`` over batches of conversations' turns (the encoder
+``tierlens.score.batch.score_batch`` over batches of conversations' turns (the encoder
 forward pass dominates), plus, separately, the single writer's cost per batch
-(``write_model_scores`` into DuckDB). Every configuration starts with a cold embedding cache
+(``tierlens.store.scores.replace_model_scores`` into DuckDB). Every configuration starts with a cold embedding cache
 (a fresh cache folder), and each worker loads its encoder before the clock starts.
 
     .venv/bin/python bench/scale.py --conversations 600 --batch 100 --workers 1 2
@@ -27,22 +27,24 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _prepare(n: int, batch: int, tmp: Path):
     """Simulate, ingest into a scratch warehouse, and read the turns in batches."""
-    from tierlens import jobs
     from tierlens.settings import get_settings
     from tierlens.simulate import simulate
+    from tierlens.stages.ingest import ingest_paths
+    from tierlens.stages.model_scores import chunks
     from tierlens.store.db import connect
+    from tierlens.store.scores import read_turns
 
     simulate(n, 2, 5, tmp / "sim")
     inbox = tmp / "inbox"
     inbox.mkdir()
     shutil.copy(tmp / "sim" / "conversations.jsonl.gz", inbox / "c.jsonl.gz")
     settings = get_settings().model_copy(update={"warehouse": tmp / "wh.duckdb"})
-    jobs.ingest([inbox], settings=settings)
     con = connect(settings.warehouse)
+    ingest_paths(con, [inbox], settings)
     ids = [r[0] for r in con.execute(
         "SELECT conversation_id FROM core_conversations ORDER BY 1").fetchall()]
-    batches = jobs.chunks(ids, batch)
-    frames = [jobs.read_turns(con, b) for b in batches]
+    batches = chunks(ids, batch)
+    frames = [read_turns(con, b) for b in batches]
     return con, batches, frames
 
 
@@ -56,22 +58,22 @@ def _fresh_cache(tmp: Path, name: str) -> Path:
 
 
 def _warm(_: int) -> str:
-    from tierlens import jobs
+    from tierlens.score.batch import model_version_of
 
-    return jobs.current_model_version()
+    return model_version_of()
 
 
 def _run(workers: int, frames, tmp: Path) -> tuple[float, list]:
     from distributed import Client, LocalCluster
 
-    from tierlens import jobs
+    from tierlens.score.batch import score_batch
 
     os.environ["TIERLENS_CACHE_DIR"] = str(_fresh_cache(tmp, f"cache-{workers}w"))
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         client.gather(client.map(_warm, range(workers * 4), pure=False))  # load models
         t0 = time.perf_counter()
-        futures = client.map(jobs.compute_model_scores, frames, pure=False)
+        futures = client.map(score_batch, frames, pure=False)
         results = client.gather(futures)
         return time.perf_counter() - t0, results
 
@@ -92,11 +94,11 @@ def main() -> None:
         for w in args.workers:
             secs, results = _run(w, frames, tmp)
             rows.append((w, secs))
-        from tierlens import jobs
+        from tierlens.store.scores import replace_model_scores
 
         t0 = time.perf_counter()
         for b, (v, ts, cs) in zip(batches, results or [], strict=True):
-            jobs.write_model_scores(con, b, v, ts, cs)
+            replace_model_scores(con, b, v, ts, cs)
         write_s = time.perf_counter() - t0
         con.close()
     finally:

@@ -4,9 +4,12 @@ failure. (The sub-apps can't import these from :mod:`tierlens.cli`, which import
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from tierlens.settings import Settings
 
 DbOpt = Annotated[Path | None, typer.Option("--db", help="Warehouse path (default: settings).")]
 
@@ -15,3 +18,12 @@ def fail(message: str) -> NoReturn:
     """Print ``error: message`` on stderr and exit 1."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(1)
+
+
+def cli_settings(db: Path | None = None) -> Settings:
+    """The settings of this command line (environment and ``.env``, read once), for the
+    warehouse ``db`` (see Settings.for_warehouse). The CLI's one call of get_settings: from
+    here on the settings are passed along explicitly."""
+    from tierlens.settings import get_settings
+
+    return get_settings().for_warehouse(db)

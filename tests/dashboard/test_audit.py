@@ -18,7 +18,7 @@ import pytest
 from test_reviews import _fill
 
 from tierlens.dashboard import audit, reviews
-from tierlens.store.publish import publish
+from tierlens.stages.publish import publish
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import time
 import duckdb
 
 from tierlens.dashboard import audit, reviews
-from tierlens.store.publish import publish
+from tierlens.stages.publish import publish
 from tierlens.store.reviews_sync import mirror_reviews
 
 
