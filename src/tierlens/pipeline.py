@@ -21,7 +21,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,8 @@ from tierlens.store.db import connect
 from tierlens.store.scores import current_version
 
 Step = Callable[[str, Callable[..., Any]], Callable[..., Any]]
+_LOG = logging.getLogger("tierlens.pipeline")
+_LOG.addHandler(logging.NullHandler())  # a library: the caller decides where logs go
 
 
 def _direct(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -53,7 +55,7 @@ class Hooks:
     step: Step = _direct  # wraps an I/O step (flows: a Prefect task with retries)
     map_batches: model_scores.MapBatches | None = None  # None: a plain loop
     per_file: bool = False  # one ingest step per file; a failing file doesn't stop the run
-    log: Any = field(default_factory=lambda: logging.getLogger("tierlens.pipeline"))
+    log: Any = _LOG
     notify: Callable[[str, Any], bool] | None = None  # sends alerts (flows: Prefect block)
 
 
