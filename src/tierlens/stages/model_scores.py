@@ -34,9 +34,14 @@ def plain_map(frames: list[pl.DataFrame], precision: str, intent: Head | None
 
 def intent_head(con: duckdb.DuckDBPyConnection) -> Head | None:
     """The warehouse's active intent taxonomy (None: the bundled default)."""
-    from tierlens.store.intents import active_intent_head
+    from tierlens.score.heads import head_from_bytes
+    from tierlens.store.intents import active_intent_files
 
-    return active_intent_head(con)
+    found = active_intent_files(con)
+    if found is None:
+        return None
+    name, head_json, npz = found
+    return head_from_bytes(name, head_json, npz, f"the warehouse's intent_taxonomies ({name})")
 
 
 def chunks(ids: list[str], size: int) -> list[list[str]]:
