@@ -10,6 +10,8 @@ A conversation is keyed by ``conversation_id``. For each one in a batch:
   never duplicated, and re-scored on the next ``tierlens score``;
 - **unchanged**: nothing is written at all, so ingesting anything twice leaves the
   data tables byte-for-byte as they were.
+
+SQL and table grains: ``sql/ingest.sql``.
 """
 
 from __future__ import annotations
@@ -22,11 +24,15 @@ import duckdb
 import polars as pl
 
 from tierlens.schema import CONVERSATION_SCHEMA, PII_SPAN_SCHEMA, QUARANTINE_SCHEMA, TURN_SCHEMA
-from tierlens.store.db import transaction
+from tierlens.store.db import queries, transaction
 
 # Tables holding rows derived from a conversation's content; cleared when it changes.
 DERIVED_TABLES = ("turn_scores", "model_conversation_scores", "compliance_hits",
                   "compliance_scores", "outcomes", "qa_criteria_scores")
+
+
+def _q(name: str) -> str:
+    return queries("ingest.sql")[name]
 
 
 @dataclass
@@ -59,9 +65,7 @@ def write_conversations(con: duckdb.DuckDBPyConnection, conversations: pl.DataFr
         return counts
     incoming = conversations.select("conversation_id", "content_hash")
     con.register("_incoming", incoming.to_arrow())
-    stored = pl.from_arrow(con.execute("""
-        SELECT i.conversation_id, c.content_hash AS old_hash, i.content_hash AS new_hash
-        FROM _incoming i LEFT JOIN core_conversations c USING (conversation_id)""").arrow())
+    stored = pl.from_arrow(con.execute(_q("stored_hashes")).arrow())
     con.unregister("_incoming")
     assert isinstance(stored, pl.DataFrame)
     new_ids = stored.filter(pl.col("old_hash").is_null())["conversation_id"]
@@ -151,18 +155,14 @@ def mark_stale_runs(con: duckdb.DuckDBPyConnection, live: set[str]) -> int:
     Only one process can open a warehouse for writing, so a ``running`` row that isn't one
     of this process's live runs (``live``) belongs to a process that is gone.
     """
-    rows = [r[0] for r in con.execute(
-        "SELECT run_id FROM ingest_runs WHERE status = 'running'").fetchall() if r[0] not in live]
+    rows = [r[0] for r in con.execute(_q("running_ingests")).fetchall() if r[0] not in live]
     if rows:
-        con.execute("UPDATE ingest_runs SET status = 'failed', error = ?, finished_at = ? "
-                    "WHERE run_id IN (SELECT unnest(?::VARCHAR[]))",
-                    [STALE_RUN_ERROR, datetime.now(UTC), rows])
+        con.execute(_q("fail_ingests"), [STALE_RUN_ERROR, datetime.now(UTC), rows])
     return len(rows)
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, paths: list[str]) -> None:
-    con.execute("INSERT INTO ingest_runs (run_id, started_at, status, paths) VALUES (?, ?, ?, ?)",
-                [run_id, datetime.now(UTC), "running", paths])
+    con.execute(_q("start_ingest"), [run_id, datetime.now(UTC), "running", paths])
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, error: str | None,
@@ -175,15 +175,14 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, error: 
 
 def file_seen(con: duckdb.DuckDBPyConnection, file_hash: str) -> bool:
     """Whether a file with this content hash was ingested before (``ingested_files``)."""
-    return con.execute("SELECT 1 FROM ingested_files WHERE content_hash = ?",
-                       [file_hash]).fetchone() is not None
+    return con.execute(_q("file_seen"), [file_hash]).fetchone() is not None
 
 
 def clear_file_rows(con: duckdb.DuckDBPyConnection, file_hash: str) -> None:
     """Drop the quarantine and DQ rows a crashed earlier read of this file left."""
     with transaction(con):
-        con.execute("DELETE FROM quarantine WHERE file_hash = ?", [file_hash])
-        con.execute("DELETE FROM dq_results WHERE file_hash = ?", [file_hash])
+        con.execute(_q("clear_file_quarantine"), [file_hash])
+        con.execute(_q("clear_file_dq"), [file_hash])
 
 
 def replace_file_failure(con: duckdb.DuckDBPyConnection, run_id: str, path: str,
@@ -192,11 +191,9 @@ def replace_file_failure(con: duckdb.DuckDBPyConnection, run_id: str, path: str,
     content hash, or by its path when it couldn't be hashed."""
     with transaction(con):
         if file_hash:
-            con.execute("DELETE FROM quarantine WHERE file_hash = ? AND source_line IS NULL",
-                        [file_hash])
+            con.execute(_q("clear_file_failure"), [file_hash])
         else:
-            con.execute("DELETE FROM quarantine WHERE file_hash IS NULL AND source_file = ? "
-                        "AND source_line IS NULL", [path])
+            con.execute(_q("clear_unhashed_file_failure"), [path])
         write_quarantine(con, run_id, file_hash, row)
 
 
@@ -211,5 +208,4 @@ def write_batch_checks(con: duckdb.DuckDBPyConnection, run_id: str, file_hash: s
 def record_file(con: duckdb.DuckDBPyConnection, file_hash: str, path: str, size: int,
                 fmt: str, run_id: str, n_records: int, n_quarantined: int) -> None:
     """Record a file as ingested (one row per distinct content), so it is skipped later."""
-    con.execute("INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [file_hash, path, size, fmt, run_id, n_records, n_quarantined])
+    con.execute(_q("record_file"), [file_hash, path, size, fmt, run_id, n_records, n_quarantined])
