@@ -70,7 +70,7 @@ class Run:
     hooks: Hooks
     encoder: Any = None
 
-    def encoder_(self) -> Any:
+    def shared_encoder(self) -> Any:
         """The run's encoder (loaded once): compliance, derive and topics share its cache."""
         if self.encoder is None:
             from tierlens.score.encoder import get_encoder
@@ -181,7 +181,7 @@ def apply_compliance(run: Run, rules: Path | None = None,
                      since: date | datetime | None = None,
                      rescore: bool = False) -> dict[str, Any]:
     comp = run.hooks.step("apply-compliance", compliance.run)(
-        run.con, run.settings, run.encoder_(), rules, since, rescore)
+        run.con, run.settings, run.shared_encoder(), rules, since, rescore)
     run.counts.rulebook_version = comp["rulebook_version"]
     run.counts.flagged = int(comp["red_flags"])
     run.hooks.log.info("compliance: %d conversation(s), %d hit(s), %d red flag(s)",
@@ -194,7 +194,7 @@ def derive_outcomes(run: Run, model_version: str, refit_topics: bool = False
     """Outcomes, repeat contact, containment, FCR and KPIs for ``model_version`` (the
     semantic restatement check with the run's encoder); then the topics (assigned to the
     current ones; rediscovered when ``refit_topics`` or none yet)."""
-    enc = run.encoder_()
+    enc = run.shared_encoder()
     out = run.hooks.step("derive-outcomes", derive.derive_outcomes)(
         run.con, model_version, run.settings, None, enc)
     out["topics"] = run.hooks.step("refresh-topics", topics.refresh_topics)(
