@@ -116,7 +116,7 @@ def bench_db(book, conv, turns, pii, texts, tvecs, enc) -> None:
     import tempfile
     from pathlib import Path
 
-    from tierlens.store.compliance import apply_rulebook
+    from tierlens.stages.compliance import apply_rulebook
     from tierlens.store.db import connect
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -2,7 +2,7 @@
 
 Simulates (or reuses) the same set ``bench/metrics.py`` reads (same --conversations, --months,
 --seed and --work), ingests it into a scratch warehouse, runs the model heads
-(``tierlens.jobs.score_models``: one encoder pass per distinct turn text, every head), and
+(``tierlens.stages.model_scores.run``: one encoder pass per distinct turn text, every head), and
 writes the model's conversation scores (intent, resolution, sentiment, ...) to a parquet file.
 
     .venv/bin/python bench/predictions.py --conversations 10000 --months 6 --seed 7 \
@@ -29,9 +29,9 @@ def main() -> None:
 
     from _common import bench_settings
 
-    from tierlens import jobs
-    from tierlens.ingest.pipeline import ingest_paths
     from tierlens.simulate import simulate, truth_files
+    from tierlens.stages import model_scores
+    from tierlens.stages.ingest import ingest_paths
     from tierlens.store.db import connect
 
     db = a.work / f"preds-{a.conversations}-{a.months}-{a.seed}.duckdb"
@@ -46,7 +46,7 @@ def main() -> None:
         report = ingest_paths(con, [sim / "conversations.jsonl.gz"], settings)
         t_ingest = time.perf_counter() - t0
         t0 = time.perf_counter()
-        scored = jobs.score_models(con, settings)
+        scored = model_scores.run(con, settings)
         t_score = time.perf_counter() - t0
         frame = con.sql("SELECT * EXCLUDE (model_version) FROM model_conversation_scores "
                         "WHERE model_version = ?", params=[scored["model_version"]]).pl()

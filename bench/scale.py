@@ -1,9 +1,9 @@
 """Scale-out benchmark: model scoring mapped over batches on Dask, 1 vs 2 (or more) workers.
 
 What is timed is exactly what ``ingest_and_score`` maps on its task runner: pure
-``tierlens.jobs.compute_model_scores`` over batches of conversations' turns (the encoder
+``tierlens.score.batch.score_batch`` over batches of conversations' turns (the encoder
 forward pass dominates), plus, separately, the single writer's cost per batch
-(``write_model_scores`` into DuckDB). Every configuration starts with a cold embedding cache
+(``tierlens.store.scores.replace_model_scores`` into DuckDB). Every configuration starts with a cold embedding cache
 (a fresh cache folder), and each worker loads its encoder before the clock starts.
 
     .venv/bin/python bench/scale.py --conversations 600 --batch 100 --workers 1 2
@@ -30,21 +30,23 @@ def _prepare(n: int, batch: int, tmp: Path):
     """Simulate, ingest into a scratch warehouse, and read the turns in batches."""
     from _common import bench_settings
 
-    from tierlens import jobs
     from tierlens.simulate import simulate
+    from tierlens.stages.ingest import ingest_paths
+    from tierlens.stages.model_scores import chunks
     from tierlens.store.db import connect
+    from tierlens.store.scores import read_turns
 
     settings = bench_settings(warehouse=tmp / "wh.duckdb")
     simulate(n, 2, 5, tmp / "sim", handle=settings.handle_time)
     inbox = tmp / "inbox"
     inbox.mkdir()
     shutil.copy(tmp / "sim" / "conversations.jsonl.gz", inbox / "c.jsonl.gz")
-    jobs.ingest([inbox], settings=settings)
     con = connect(settings.warehouse)
+    ingest_paths(con, [inbox], settings)
     ids = [r[0] for r in con.execute(
         "SELECT conversation_id FROM core_conversations ORDER BY 1").fetchall()]
-    batches = jobs.chunks(ids, batch)
-    frames = [jobs.read_turns(con, b) for b in batches]
+    batches = chunks(ids, batch)
+    frames = [read_turns(con, b) for b in batches]
     return con, batches, frames, settings
 
 
@@ -58,15 +60,15 @@ def _fresh_cache(tmp: Path, name: str, settings) -> Path:
 
 
 def _warm(_: int, settings) -> str:
-    from tierlens import jobs
+    from tierlens.score.batch import model_version_of
 
-    return jobs.current_model_version(settings)
+    return model_version_of(settings)
 
 
 def _run(workers: int, frames, tmp: Path, settings) -> tuple[float, list]:
     from distributed import Client, LocalCluster
 
-    from tierlens import jobs
+    from tierlens.score.batch import score_batch
 
     # the workers get these settings with each task (no environment to inherit)
     settings = settings.model_copy(update={"cache_dir": _fresh_cache(tmp, f"cache-{workers}w", settings)})
@@ -75,8 +77,7 @@ def _run(workers: int, frames, tmp: Path, settings) -> tuple[float, list]:
         client.gather(client.map(partial(_warm, settings=settings), range(workers * 4),
                                  pure=False))  # load models
         t0 = time.perf_counter()
-        futures = client.map(partial(jobs.compute_model_scores, settings=settings), frames,
-                             pure=False)
+        futures = client.map(partial(score_batch, settings=settings), frames, pure=False)
         results = client.gather(futures)
         return time.perf_counter() - t0, results
 
@@ -97,11 +98,11 @@ def main() -> None:
         for w in args.workers:
             secs, results = _run(w, frames, tmp, settings)
             rows.append((w, secs))
-        from tierlens import jobs
+        from tierlens.store.scores import replace_model_scores
 
         t0 = time.perf_counter()
         for b, (v, ts, cs) in zip(batches, results or [], strict=True):
-            jobs.write_model_scores(con, b, v, ts, cs)
+            replace_model_scores(con, b, v, ts, cs)
         write_s = time.perf_counter() - t0
         con.close()
     finally:

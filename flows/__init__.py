@@ -1,4 +1,5 @@
-"""Prefect flows and deployments: thin wrappers over :mod:`tierlens.jobs`.
+"""Prefect flows and deployments: thin wrappers over :mod:`tierlens.pipeline` (they add
+Prefect tasks, retries, mapping and schedules).
 
 - ``ingest_and_score`` (every 15 minutes): inbox -> ingest -> validate -> score -> derive ->
   publish, crash-safe and incremental;

@@ -18,17 +18,9 @@ import time
 from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.common import (
-    elapsed,
-    finish,
-    ingest_file,
-    ledgered_run,
-    list_inbox,
-    logger,
-    resolve_settings,
-    score_all,
-)
+from flows.common import elapsed, finish, ledgered_run, logger, resolve_settings
 from flows.params import IngestAndScoreParams
+from tierlens import pipeline
 
 
 @flow(name="ingest_and_score", task_runner=ThreadPoolTaskRunner(max_workers=1),
@@ -38,29 +30,13 @@ def ingest_and_score(params: IngestAndScoreParams | None = None) -> dict:
     ledger counts of the run."""
     params = params or IngestAndScoreParams()
     settings = resolve_settings(params, inbox=params.inbox)
-    log = logger()
     t0 = time.perf_counter()
-    with ledgered_run("ingest_and_score", params, settings) as (con, run_id, counts):
-        files = list_inbox(settings.inbox)
-        failed: list[str] = []
-        for i, path in enumerate(files):
-            try:
-                c = ingest_file(con, path, settings, f"{run_id}-f{i:04d}")
-            except Exception as exc:  # noqa: BLE001 - one bad file never blocks the inbox
-                failed.append(f"{path.name}: {type(exc).__name__}: {exc}"[:300])
-                counts.files_failed += 1
-                log.error("ingest of %s failed after retries: %s", path, exc)
-                continue
-            counts.add_ingest(c)
-            log.info("ingested file %d/%d %s: read %d, stored %d, updated %d, unchanged %d, "
-                     "quarantined %d", i + 1, len(files), path.name, c["read"], c["stored"],
-                     c["updated"], c["unchanged"], c["quarantined"])
-        if failed:
-            counts.extra["partial"] = "files failed: " + "; ".join(failed)
-        score_all(con, settings, params, counts)
-        finish(con, run_id, settings, params, counts)
-        log.info("ingest_and_score done in %s: %s", elapsed(t0), counts.as_dict())
-    return counts.as_dict()
+    with ledgered_run("ingest_and_score", params, settings, per_file=True) as run:
+        pipeline.ingest(run, [settings.inbox])
+        pipeline.score(run)
+        finish(run, params)
+        logger().info("ingest_and_score done in %s: %s", elapsed(t0), run.counts.as_dict())
+    return run.counts.as_dict()
 
 
 if __name__ == "__main__":

@@ -12,18 +12,11 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from prefect import flow, task
+from prefect import flow
 
-from flows.common import (
-    IO,
-    current_model,
-    derive_outcomes,
-    finish,
-    ledgered_run,
-    logger,
-    resolve_settings,
-)
+from flows.common import finish, ledgered_run, logger, resolve_settings
 from flows.params import MonthlyReportParams
+from tierlens import pipeline
 
 
 def previous_month(today: date) -> str:
@@ -32,7 +25,6 @@ def previous_month(today: date) -> str:
     return f"{y:04d}-{m:02d}"
 
 
-@task(name="write-report", **IO)
 def write_report(con, month: str, reports_dir: Path) -> list[str]:
     from tierlens.dashboard.queries import kpi_table
     from tierlens.dashboard.report import monthly_html, monthly_pdf
@@ -56,21 +48,20 @@ def monthly_report(params: MonthlyReportParams | None = None) -> dict:
     settings = resolve_settings(params)
     month = params.month or previous_month(datetime.now(UTC).date())
     reports_dir = params.reports_dir or settings.reports_dir
-    with ledgered_run("monthly_report", params, settings) as (con, run_id, counts):
-        version = current_model(con)
+    with ledgered_run("monthly_report", params, settings) as run:
+        version = pipeline.current_model(run)
         if version is None:
-            counts.extra["partial"] = "nothing scored yet"
-            return counts.as_dict()
-        derive_outcomes(con, settings, version)
-        counts.model_version = version
-        files = write_report(con, month, reports_dir)
+            run.counts.extra["partial"] = "nothing scored yet"
+            return run.counts.as_dict()
+        pipeline.derive_outcomes(run, version)
+        files = run.hooks.step("write-report", write_report)(run.con, month, reports_dir)
         if not files:
             logger().warning("no KPIs for %s: no report written", month)
-            counts.extra["partial"] = f"no KPIs for {month}"
+            run.counts.extra["partial"] = f"no KPIs for {month}"
         else:
             logger().info("report for %s: %s", month, ", ".join(files))
-        finish(con, run_id, settings, params, counts)
-    return {**counts.as_dict(), "month": month, "files": files}
+        finish(run, params)
+    return {**run.counts.as_dict(), "month": month, "files": files}
 
 
 if __name__ == "__main__":

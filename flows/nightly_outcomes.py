@@ -12,15 +12,9 @@ import sys
 
 from prefect import flow
 
-from flows.common import (
-    current_model,
-    derive_outcomes,
-    finish,
-    ledgered_run,
-    logger,
-    resolve_settings,
-)
+from flows.common import finish, ledgered_run, logger, resolve_settings
 from flows.params import NightlyParams
+from tierlens import pipeline
 
 
 @flow(name="nightly_outcomes", log_prints=True)
@@ -28,19 +22,17 @@ def nightly_outcomes(params: NightlyParams | None = None) -> dict:
     """Derive outcomes for the current model version; alerts; publish. Returns the counts."""
     params = params or NightlyParams()
     settings = resolve_settings(params)
-    with ledgered_run("nightly_outcomes", params, settings) as (con, run_id, counts):
-        version = current_model(con)
+    with ledgered_run("nightly_outcomes", params, settings) as run:
+        version = pipeline.current_model(run)
         if version is None:
             logger().warning("nothing scored yet: run ingest_and_score first")
-            counts.extra["partial"] = "nothing scored yet"
-            return counts.as_dict()
-        derived = derive_outcomes(con, settings, version, refit_topics=True)
-        counts.model_version = version
-        counts.rulebook_version = derived.get("rulebook_version")
+            run.counts.extra["partial"] = "nothing scored yet"
+            return run.counts.as_dict()
+        derived = pipeline.derive_outcomes(run, version, refit_topics=True)
         logger().info("derived outcomes for %d conversation(s), %d KPI row(s)",
                       derived["conversations"], derived["kpi_rows"])
-        finish(con, run_id, settings, params, counts)
-    return counts.as_dict()
+        finish(run, params)
+    return run.counts.as_dict()
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Flow parameters as pydantic models (what a deployment stores and the Prefect UI edits).
 
-Paths left as ``None`` come from :func:`tierlens.settings.get_settings` at run time, so one
-deployment works on any machine. Defaults come from
-:class:`tierlens.orchestrate.config.OrchestrationSettings`.
+Values left as ``None`` come from the settings at run time (paths, and the
+:class:`tierlens.orchestrate.config.OrchestrationSettings` ones), so one deployment works on
+any machine; nothing here reads the settings (flows/common.py resolves them per run).
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from tierlens.orchestrate.config import AlertThresholds
-from tierlens.settings import get_settings
-
-_DEFAULTS = get_settings().orchestration
 
 
 class WarehouseParams(BaseModel):
@@ -24,16 +21,17 @@ class WarehouseParams(BaseModel):
     warehouse: Path | None = Field(None, description="DuckDB warehouse (single writer).")
     serving_dir: Path | None = Field(None, description="Where the snapshot is published.")
     publish: bool = Field(True, description="Publish a serving snapshot at the end.")
-    alerts: AlertThresholds = Field(default_factory=AlertThresholds)
-    notification_block: str | None = Field(_DEFAULTS.notification_block,
-                                           description="Prefect notification block for alerts.")
+    alerts: AlertThresholds | None = Field(None, description="Alert thresholds; None: the "
+                                                             "settings'.")
+    notification_block: str | None = Field(None, description="Prefect notification block for "
+                                                             "alerts; None: the settings'.")
 
 
 class ScoringParams(WarehouseParams):
-    score_batch_size: int = Field(_DEFAULTS.score_batch_size, ge=1,
-                                  description="Conversations per scoring task/transaction.")
-    max_in_flight: int = Field(_DEFAULTS.max_in_flight, ge=1,
-                               description="Scoring batches computed at once.")
+    score_batch_size: int | None = Field(None, ge=1, description="Conversations per scoring "
+                                         "task/transaction; None: the settings'.")
+    max_in_flight: int | None = Field(None, ge=1, description="Scoring batches computed at "
+                                                              "once; None: the settings'.")
 
 
 class IngestAndScoreParams(ScoringParams):

@@ -15,8 +15,9 @@ import sys
 from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.common import finish, ledgered_run, resolve_settings, score_all
+from flows.common import finish, ledgered_run, resolve_settings
 from flows.params import RescoreParams
+from tierlens import pipeline
 
 
 @flow(name="rescore", task_runner=ThreadPoolTaskRunner(max_workers=1), log_prints=True)
@@ -24,11 +25,10 @@ def rescore(params: RescoreParams | None = None) -> dict:
     """Rescore history; returns the ledger counts."""
     params = params or RescoreParams()
     settings = resolve_settings(params)
-    with ledgered_run("rescore", params, settings) as (con, run_id, counts):
-        score_all(con, settings, params, counts, since=params.since, rescore=True,
-                  rules=params.rules)
-        finish(con, run_id, settings, params, counts)
-    return counts.as_dict()
+    with ledgered_run("rescore", params, settings) as run:
+        pipeline.score(run, since=params.since, rescore=True, rules=params.rules)
+        finish(run, params)
+    return run.counts.as_dict()
 
 
 if __name__ == "__main__":

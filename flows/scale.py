@@ -12,7 +12,6 @@ from typing import Any
 from prefect import Flow
 
 from tierlens.orchestrate.config import OrchestrationSettings
-from tierlens.settings import get_settings
 
 
 def dask_runner(address: str | None = None, n_workers: int = 2) -> Any:
@@ -27,9 +26,8 @@ def dask_runner(address: str | None = None, n_workers: int = 2) -> Any:
                                           "processes": True, "dashboard_address": None})
 
 
-def scaled(flow: Flow, orch: OrchestrationSettings | None = None) -> Flow:
+def scaled(flow: Flow, orch: OrchestrationSettings) -> Flow:
     """``flow`` on Dask when the settings name a cluster (or local workers), else as is."""
-    orch = orch or get_settings().orchestration
     if orch.dask_address or orch.dask_workers > 0:
         return flow.with_options(task_runner=dask_runner(orch.dask_address,
                                                          max(orch.dask_workers, 1)))

@@ -1,4 +1,4 @@
-"""The ``tierlens`` command line: a thin layer over :mod:`tierlens.jobs`.
+"""The ``tierlens`` command line: a thin layer over :mod:`tierlens.pipeline`.
 
 Every command takes ``--db`` (default: the settings' warehouse) and exits non-zero with a
 one-line reason on failure. Library errors are :class:`tierlens.errors.TierlensError`;
@@ -18,7 +18,6 @@ from tierlens.cli_common import DbOpt, cli_settings
 from tierlens.cli_common import fail as _fail
 from tierlens.cli_intents import intents_app
 from tierlens.errors import TierlensError
-from tierlens.settings import get_settings
 
 if TYPE_CHECKING:
     from tierlens.ingest.pipeline import IngestReport
@@ -28,13 +27,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 
 
-def _ingest(paths: list[Path], db: Path | None) -> IngestReport:
-    """Ingest and print the counts, then one ``error:`` line per file not ingested.
-
-    A path given on the command line that can't be read at all (missing, a FIFO, a symbolic
-    link loop...) fails the command before the warehouse is touched.
-    """
-    from tierlens import jobs
+def _check_paths(paths: list[Path]) -> None:
+    """A path given on the command line that can't be read at all (missing, a FIFO, a
+    symbolic link loop...) fails the command before the warehouse is touched."""
     from tierlens.ingest.pipeline import path_problem
 
     bad = [(p, problem) for p in paths if (problem := path_problem(p)) is not None]
@@ -42,7 +37,10 @@ def _ingest(paths: list[Path], db: Path | None) -> IngestReport:
         for p, problem in bad:
             typer.echo(f"error: {p}: {problem}", err=True)
         raise typer.Exit(1)
-    report = jobs.ingest(paths, db)
+
+
+def _print_ingest(report: IngestReport) -> None:
+    """The counts, then one ``error:`` line per file not ingested."""
     typer.echo(
         f"read {report.read}, stored {report.stored}, updated {report.updated}, "
         f"skipped as already seen {report.unchanged} "
@@ -53,7 +51,13 @@ def _ingest(paths: list[Path], db: Path | None) -> IngestReport:
         + f"  [run {report.run_id}]")
     for path, reason in report.problems:
         typer.echo(f"error: {path}: {reason}", err=True)
-    return report
+
+
+def _pipeline(command: str, db: Path | None, **kw) -> dict:
+    """One ledgered pipeline run (a ``flow_runs`` row named ``cli-<command>``)."""
+    from tierlens.pipeline import run_pipeline
+
+    return run_pipeline(cli_settings(db), f"cli-{command}", **kw)
 
 
 @app.command()
@@ -61,7 +65,10 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to
            db: DbOpt = None) -> None:
     """Ingest files or folders. Prints read, stored, updated, skipped and quarantined; exits
     non-zero, with one line per file, when a file could not be ingested."""
-    if _ingest(paths, db).problems:
+    _check_paths(paths)
+    result = _pipeline("ingest", db, paths=paths, score_after=False, publish_snapshot=False)
+    _print_ingest(result["ingest"])
+    if result["ingest"].problems:
         raise typer.Exit(1)
 
 
@@ -71,9 +78,7 @@ def score(db: DbOpt = None,
           = None) -> None:
     """Score everything not yet scored under the current model and rulebook versions, derive
     outcomes and KPIs, and publish the dashboard snapshot."""
-    from tierlens import jobs
-
-    _print_score(jobs.score(db, rules=rules))
+    _print_score(_pipeline("score", db, rules=rules))
 
 
 @app.command()
@@ -81,10 +86,13 @@ def run(paths: Annotated[list[Path], typer.Argument(help="Files or folders to in
         db: DbOpt = None) -> None:
     """Ingest, score and derive, in one go. Exits non-zero when a file could not be ingested
     (the others are still scored; nothing is scored when no file could be)."""
-    report = _ingest(paths, db)
-    if report.files_seen and len(report.problems) == report.files_seen:  # nothing ingested
+    _check_paths(paths)
+    result = _pipeline("run", db, paths=paths)
+    report = result["ingest"]
+    _print_ingest(report)
+    if "models" not in result:  # nothing ingested: nothing scored
         raise typer.Exit(1)
-    score(db)
+    _print_score(result)
     if report.problems:
         raise typer.Exit(1)
 
@@ -97,10 +105,8 @@ def rescore(db: DbOpt = None,
             ) -> None:
     """Apply a (new) rulebook or model to history as its own version; older versions' results
     stay side by side. The applied versions become current."""
-    from tierlens import jobs
-
-    _print_score(jobs.score(db, rules=rules, since=since.date() if since else None,
-                            rescore=True))
+    _print_score(_pipeline("rescore", db, rules=rules, since=since.date() if since else None,
+                           rescore=True))
 
 
 def _print_score(result: dict) -> None:
@@ -119,17 +125,18 @@ def kpis(month: Annotated[str, typer.Option(help="Cohort month, YYYY-MM.")],
          db: DbOpt = None) -> None:
     """The month's KPIs by tier, each with its numerator and denominator."""
     from tierlens.metrics.catalogue import render_kpis
+    from tierlens.stages.derive import kpis_for_month
     from tierlens.store.db import connect
-    from tierlens.store.outcomes import kpis_for_month
 
     if format not in ("json", "csv", "table"):
         _fail(f"--format {format!r}: use json, csv or table")
-    con = connect(db or get_settings().warehouse, read_only=True)
+    settings = cli_settings(db)
+    con = connect(settings.warehouse, read_only=True)
     try:
         frame = kpis_for_month(con, month)
     finally:
         con.close()
-    typer.echo(render_kpis(frame, format, get_settings().handoff_target_seconds),
+    typer.echo(render_kpis(frame, format, settings.handoff_target_seconds),
                nl=format != "csv")
 
 
@@ -182,7 +189,7 @@ def export_corrections_cmd(
     from tierlens.reviews.store import ReviewError, export_corrections
 
     try:
-        frame = export_corrections(get_settings().for_warehouse(db).review_store, label_type)
+        frame = export_corrections(cli_settings(db).review_store, label_type)
     except ReviewError as exc:
         _fail(str(exc))
     from tierlens.export import write_csv_safe
@@ -206,7 +213,7 @@ def dashboard(port: Annotated[int | None, typer.Option(help="Port (default: sett
     from tierlens.ports import port_in_use
     from tierlens.settings import REPO_DIR
 
-    settings = get_settings()
+    settings = cli_settings()
     port = port or settings.dashboard_port
     app_path = REPO_DIR / "dashboards" / "streamlit_app.py"
     if not app_path.exists():
@@ -235,16 +242,17 @@ def demo(db: DbOpt = None,
          conversations: Annotated[int | None, typer.Option(
              min=1, help="Demo size (default: the embedded demo's).")] = None) -> None:
     """The main job on the embedded defaults: simulate the bundled demo data into the inbox,
-    run the ``ingest_and_score`` Prefect flow once (ingest, validate, redact, score, derive,
-    publish; recorded in the run ledger), then serve the dashboard."""
+    run the ``ingest_and_score`` pipeline once, as the 15-minute flow does (ingest, validate,
+    redact, score, derive, publish; recorded in the run ledger), then serve the dashboard."""
     import shutil
 
-    from tierlens.settings import REPO_DIR, companion_dir
+    from tierlens.pipeline import Hooks, run_pipeline
+    from tierlens.settings import companion_dir
     from tierlens.simulate import DEMO
     from tierlens.simulate import simulate as run_sim
     from tierlens.simulate.bank import bank_dir
 
-    settings = get_settings()
+    settings = cli_settings()
     own = settings.for_warehouse(db)  # another warehouse: its demo data and inbox next to it
     home = companion_dir(db) if db is not None and own is not settings else None
     out = home / "demo" if home else settings.data_dir / "demo"
@@ -258,21 +266,14 @@ def demo(db: DbOpt = None,
     dropped = inbox / "demo-conversations.jsonl.gz"
     if not dropped.exists():
         shutil.copyfile(out / "conversations.jsonl.gz", dropped)
-    if str(REPO_DIR) not in sys.path:  # flows/ lives next to src/ in a checkout
-        sys.path.insert(0, str(REPO_DIR))
-    try:
-        from flows.ingest_and_score import ingest_and_score
-        from flows.params import IngestAndScoreParams
-    except ImportError:  # an installed package without the checkout: the same jobs, no flow
-        typer.echo("flows/ not found next to the package; running the jobs without Prefect")
-        run([inbox], db)
-    else:
-        typer.echo("running the ingest_and_score flow once (a temporary local Prefect API "
-                   "starts first)")
-        counts = ingest_and_score(IngestAndScoreParams(inbox=inbox, warehouse=db))
-        typer.echo(f"ingest_and_score: read {counts['read']}, stored {counts['stored']}, "
-                   f"unchanged {counts['unchanged']}, quarantined {counts['quarantined']}, "
-                   f"scored {counts['scored']}, red-flagged {counts['flagged']}")
+    typer.echo("running the ingest_and_score pipeline once")
+    result = run_pipeline(own.model_copy(update={"inbox": inbox}), "ingest_and_score",
+                          paths=[inbox], parameters={"inbox": str(inbox), "demo": True},
+                          hooks=Hooks(per_file=True), stop_when_nothing_ingested=False)
+    counts = result["counts"]
+    typer.echo(f"ingest_and_score: read {counts['read']}, stored {counts['stored']}, "
+               f"unchanged {counts['unchanged']}, quarantined {counts['quarantined']}, "
+               f"scored {counts['scored']}, red-flagged {counts['flagged']}")
     if serve:
         dashboard(port, None, db)
 
@@ -303,7 +304,7 @@ def audit_verify(store: Annotated[Path | None, typer.Option(
     from tierlens.reviews.sync import anchors
     from tierlens.store.publish import snapshot_path
 
-    settings = get_settings().for_warehouse(db)
+    settings = cli_settings(db)
     path = store or default_path(settings)
     if not path.exists():
         if store is not None:  # named explicitly: a wrong path, not "no reviews yet"

@@ -98,8 +98,9 @@ def use_cmd(name: Annotated[str, typer.Argument(help="A trained taxonomy, or `de
 
 def _policy_note(settings: Settings, name: str) -> None:
     """Say which of taxonomy ``name``'s intents the routing policy in force doesn't name."""
+    from tierlens.stages.model_scores import intent_head as active_intent_head
     from tierlens.store.db import connect
-    from tierlens.store.intents import active_intent_head, policy_gaps, routing_policy
+    from tierlens.store.intents import policy_gaps, routing_policy
 
     con = connect(settings.warehouse, read_only=True)
     try:

@@ -9,7 +9,8 @@ import pytest
 
 from tierlens.errors import ConfigError, StoreError
 from tierlens.score.compliance import evaluate_rulebook
-from tierlens.store.compliance import apply_rulebook, diff_rulebook_versions
+from tierlens.stages.compliance import apply_rulebook
+from tierlens.store.compliance import diff_rulebook_versions
 
 TABLES = ("compliance_hits", "compliance_scores")
 

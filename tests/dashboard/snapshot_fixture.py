@@ -3,7 +3,7 @@
 Conversations come from ``tierlens.simulate.simulate`` when it exists, else from a small
 hand-written JSONL generator below. Score tables (``conversation_scores``,
 ``compliance_flags``, ``kpi_monthly``, ``qa_criteria_scores``) are produced by the scoring
-jobs; where the snapshot lacks them, ``add_fixture_scores`` adds TEST-FIXTURE rows with the
+the ingest stage; where the snapshot lacks them, ``add_fixture_scores`` adds TEST-FIXTURE rows with the
 exact PRODUCT.md columns so the pages are exercised. They are labelled as fixtures
 (model_version / rulebook_version = 'test-fixture').
 """
@@ -18,8 +18,9 @@ from pathlib import Path
 import duckdb
 
 from tierlens.settings import Settings
+from tierlens.stages.publish import publish
 from tierlens.store.db import connect
-from tierlens.store.publish import publish, snapshot_path
+from tierlens.store.publish import snapshot_path
 
 QUEUES = ["bot", "billing", "cards", "complaints"]
 INTENTS = ["billing_inquiry", "lost_card", "complaint", "order_status"]
@@ -83,12 +84,12 @@ def build_snapshot(root: Path, with_scores: bool = True) -> Settings:
         (root / "sim" / "conversations.jsonl.gz").rename(_mk(inbox) / "conversations.jsonl.gz")
     except ImportError:
         write_jsonl(inbox)
-    from tierlens.jobs import ingest
+    from tierlens.stages.ingest import ingest_paths
 
-    ingest([inbox], db=settings.warehouse, settings=settings)
     con = connect(settings.warehouse)
     try:
-        publish(con, settings.serving_dir)
+        ingest_paths(con, [inbox], settings)
+        publish(con, settings.serving_dir, settings.review_store)
     finally:
         con.close()
     if with_scores:

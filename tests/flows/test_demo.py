@@ -1,4 +1,5 @@
-"""`tierlens demo --no-serve`: the README's main job, through the real ingest_and_score flow."""
+"""`tierlens demo --no-serve`: the README's main job, the ingest_and_score pipeline run once
+(ledgered in flow_runs under that name, as the 15-minute flow is)."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ import pytest
 
 from tierlens.orchestrate import alerts, ledger
 from tierlens.orchestrate.config import AlertThresholds
+from tierlens.store.alerts import store_alerts
 
 
 def test_ledger_records_a_run_and_marks_killed_ones_crashed(con):
@@ -87,7 +88,7 @@ def test_quarantine_rate_and_thresholds_are_configurable():
 
 def test_stored_alerts_are_not_raised_twice(con):
     a = alerts.quarantine_alert("run-1", 100, 50, T)
-    assert alerts.store_alerts(con, "flow-1", a).height == 1
-    assert alerts.store_alerts(con, "flow-2", a).height == 0
+    assert store_alerts(con, "flow-1", a).height == 1
+    assert store_alerts(con, "flow-2", a).height == 0
     row = con.execute("SELECT kind, severity, run_id, notified FROM alerts").fetchall()
     assert row == [("quarantine_rate", "critical", "flow-1", False)]

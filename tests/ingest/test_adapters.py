@@ -347,7 +347,7 @@ def test_twitter_gzip_and_missing_columns(tmp_path: Path) -> None:
 # --- end to end through the real ingest pipeline (real DuckDB, real GX suites) ----------------
 
 def test_adapters_end_to_end_through_ingest(con: Any, settings: Any) -> None:
-    from tierlens.ingest.pipeline import ingest_paths
+    from tierlens.stages.ingest import ingest_paths
 
     report = ingest_paths(con, [VOICE, CHAT, FAILED, TWEETS], settings)
     assert report.reconciles()

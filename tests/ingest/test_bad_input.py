@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import conversation, write_jsonl
-from tierlens.ingest.pipeline import ingest_paths
+from tierlens.stages.ingest import ingest_paths
 
 
 def _quarantine(con):

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from tests.conftest import conversation, table_contents, write_jsonl
-from tierlens.ingest.pipeline import ingest_paths
+from tierlens.stages.ingest import ingest_paths
 
 
 def _counts(con):

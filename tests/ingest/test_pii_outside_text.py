@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import conversation, table_contents, write_jsonl
 from tierlens.errors import describe
-from tierlens.ingest.pipeline import ingest_paths
+from tierlens.stages.ingest import ingest_paths
 
 CARD = "4111 1111 1111 1111"
 EMAIL = "jane.doe@example.com"

@@ -11,7 +11,8 @@ import textwrap
 from datetime import UTC, datetime
 
 from tests.conftest import REPO, conversation, write_jsonl
-from tierlens.ingest.pipeline import file_hash, ingest_paths
+from tierlens.ingest.pipeline import file_hash
+from tierlens.stages.ingest import ingest_paths
 from tierlens.store import writes
 
 
@@ -84,7 +85,7 @@ def test_a_live_run_of_this_process_is_not_marked(con):
 KILLER = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
-    from tierlens.ingest import pipeline
+    from tierlens.stages import ingest as pipeline
     from tierlens.settings import Settings
     from tierlens.store.db import connect
 

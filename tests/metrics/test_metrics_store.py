@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from tierlens.errors import InputError, StoreError
-from tierlens.store.outcomes import derive_outcomes, kpis_for_month
+from tierlens.stages.derive import derive_outcomes, kpis_for_month
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "metrics"
 
@@ -115,7 +115,7 @@ def test_derive_outcomes_on_empty_warehouse(con, settings):
 
 
 def test_qa_agreement_reads_human_reviews_without_touching_auto_scores(wh, settings, loaded):
-    from tierlens.store.outcomes import qa_agreement
+    from tierlens.stages.derive import qa_agreement
 
     derive_outcomes(wh, "mv-test", settings, as_of=datetime.fromisoformat(loaded["as_of"]))
     auto = dict(wh.execute("SELECT conversation_id, score FROM qa_criteria_scores "

@@ -11,7 +11,6 @@ from datetime import datetime
 import pytest
 
 from tests.metrics.test_metrics_store import loaded, template, wh  # noqa: F401 (fixtures)
-from tierlens import jobs
 from tierlens.reviews import store as reviews
 
 REPO_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
@@ -62,7 +61,7 @@ def test_import_then_derive_corrects_the_kpis(tmp_path, wh, settings, loaded):  
     store = reviews.default_path(settings)     # where the next derive reads reviews from
     as_of = datetime.fromisoformat(loaded["as_of"])
 
-    from tierlens.store.outcomes import derive_outcomes
+    from tierlens.stages.derive import derive_outcomes
 
     derive_outcomes(wh, "mv-test", settings, as_of=as_of)
     before = dict(wh.execute(
@@ -79,7 +78,7 @@ def test_import_then_derive_corrects_the_kpis(tmp_path, wh, settings, loaded):  
     assert reviews.audit_log(store)["action"].to_list() == ["label_correction"]
 
     wh.execute("UPDATE current_versions SET version = 'mv-test' WHERE component = 'model'")
-    jobs.derive(wh, settings, "mv-test")  # reads the review store's labels, then derives
+    derive_outcomes(wh, "mv-test", settings)  # reads the review store's labels, then derives
     # derive reads the store itself: only publish mirrors it and anchors the chain, once a run
     assert wh.execute("SELECT count(*) FROM audit_anchors").fetchone() == (0,)
     month = wh.execute("SELECT strftime(started_at AT TIME ZONE 'UTC', '%Y-%m') FROM "
@@ -109,7 +108,7 @@ def test_reviews_of_other_warehouses_conversations_are_ignored(tmp_path, wh, set
     store.parent.mkdir(parents=True, exist_ok=True)
     reviews.record_label_correction(store, "not-in-this-warehouse", None, "resolution", None,
                                     "resolved", "ann")
-    from tierlens.store.outcomes import derive_outcomes
+    from tierlens.stages.derive import derive_outcomes
 
     derive_outcomes(wh, "mv-test", settings, as_of=datetime.fromisoformat(loaded["as_of"]))
     n = wh.execute("SELECT max(n_reviewed) FROM kpi_monthly_all").fetchone()[0]

@@ -19,7 +19,7 @@ from test_reviews import _fill
 
 from tierlens.reviews import audit
 from tierlens.reviews import store as reviews
-from tierlens.store.publish import publish
+from tierlens.stages.publish import publish
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import duckdb
 from tierlens.reviews import audit
 from tierlens.reviews import store as reviews
 from tierlens.reviews.sync import mirror_reviews
-from tierlens.store.publish import publish
+from tierlens.stages.publish import publish
 
 
 def test_dispositions_reach_compliance_flags_and_the_snapshot(con, settings, tmp_path):

@@ -18,7 +18,7 @@ import sys
 import pytest
 
 from tests.conftest import GOLDEN, table_contents
-from tierlens.ingest.pipeline import ingest_paths
+from tierlens.stages.ingest import ingest_paths
 
 HOSTILE = GOLDEN / "hostile"
 MANIFEST = json.loads((HOSTILE / "expected.json").read_text())

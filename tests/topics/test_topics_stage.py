@@ -84,8 +84,8 @@ def test_refit_keeps_ids_and_uses_cached_embeddings(warehouse):
     db, env, _ = warehouse
     from tierlens.score.encoder import Encoder
     from tierlens.settings import Settings
+    from tierlens.stages.topics import refresh_topics
     from tierlens.store.db import connect
-    from tierlens.topics.stage import refresh_topics
 
     cache = Path(env["TIERLENS_CACHE_DIR"])
     enc = Encoder("int8", cache_dir=cache, runtime_dir=cache / "onnx",

@@ -19,10 +19,10 @@ from tierlens.metrics.fcr import with_fcr
 from tierlens.metrics.handle import handle_times
 from tierlens.metrics.kpis import kpi_monthly
 from tierlens.metrics.repeat import default_as_of, repeat_contacts
-from tierlens.metrics.restate import SIMILARITY_THRESHOLD, repeated_after_handoff
+from tierlens.metrics.restate import SIMILARITY_THRESHOLD, Embeddings, repeated_after_handoff
 from tierlens.metrics.routing import misroute_matrix, queue_moves, routing_flags
 from tierlens.metrics.scorecard import Scorecard, criteria_scores, load_scorecard, qa_scores
-from tierlens.settings import Settings, get_settings
+from tierlens.settings import Settings
 
 # The columns of the ``outcomes`` table, in order (see migrations/0003_outcomes.sql).
 OUTCOME_COLUMNS = (
@@ -62,9 +62,9 @@ def derive(conversations: pl.DataFrame, turns: pl.DataFrame,
            turn_scores: pl.DataFrame | None = None,
            compliance_scores: pl.DataFrame | None = None,
            compliance_hits: pl.DataFrame | None = None,
-           embeddings: pl.DataFrame | None = None, *,
-           policy: RoutingPolicy | None = None, scorecard: Scorecard | None = None,
-           settings: Settings | None = None, as_of: datetime | None = None) -> Derived:
+           embeddings: Embeddings | None = None, *,
+           settings: Settings, policy: RoutingPolicy | None = None,
+           scorecard: Scorecard | None = None, as_of: datetime | None = None) -> Derived:
     """Derive all outcomes and KPIs.
 
     - ``conversations``/``turns``: the canonical frames (tierlens.schema);
@@ -73,10 +73,13 @@ def derive(conversations: pl.DataFrame, turns: pl.DataFrame,
     - ``turn_scores``: one row per turn with ``sentiment_label`` / ``bot_outcome`` (optional);
     - ``compliance_scores``: one row per conversation (``risk_score, red_flag``), optional;
     - ``compliance_hits``: one row per hit (``conversation_id, severity``), optional;
-    - ``embeddings``: one row per turn (``embedding``), optional, for restatement;
+    - ``embeddings``: one row per turn (``embedding``), or a function from texts to their
+      embedding matrix (the encoder's ``encode``: only the turns restatement compares are
+      encoded), optional, for the semantic restatement check;
+    - ``settings``: the thresholds, windows and costs (passed in: derive reads no settings);
     - ``as_of``: the data's as-of time for repeat windows (default: the latest start).
     """
-    s = settings or get_settings()
+    s = settings
     policy = policy or load_routing_policy()
     card = scorecard or load_scorecard()
     if as_of is None:

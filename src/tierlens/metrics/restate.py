@@ -20,8 +20,14 @@ Non-escalated conversations get NULL; the KPI is a rate over escalations.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import polars as pl
+
+Embeddings = pl.DataFrame | Callable[[Sequence[str]], np.ndarray]
+"""Turn embeddings: a frame (conversation_id, turn_index, embedding), or a function from
+texts to their (n, d) embedding matrix (e.g. the encoder's ``encode``)."""
 
 ENTITY_PATTERN = (
     r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"          # e-mail
@@ -115,12 +121,24 @@ def _lexical_matches(ph: pl.LazyFrame, texts: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _embedding_matches(phased: pl.LazyFrame, embeddings: pl.DataFrame,
+def _embedded(phased: pl.LazyFrame, embeddings: Embeddings) -> pl.DataFrame:
+    """The phased turns with their ``embedding`` (a function encodes only these turns)."""
+    if isinstance(embeddings, pl.DataFrame):
+        ph = phased.select("conversation_id", "turn_index", "phase").collect()
+        return ph.join(embeddings.select("conversation_id", "turn_index", "embedding"),
+                       on=["conversation_id", "turn_index"])
+    ph = (phased.filter(pl.col("text").fill_null("").str.strip_chars() != "")
+          .select("conversation_id", "turn_index", "phase", "text").collect())
+    if ph.is_empty():
+        return ph.drop("text").with_columns(embedding=pl.lit(None, pl.List(pl.Float32)))
+    vecs = np.asarray(embeddings(ph.get_column("text").to_list()), dtype=np.float32)
+    return ph.drop("text").with_columns(embedding=pl.Series(list(vecs)))
+
+
+def _embedding_matches(phased: pl.LazyFrame, embeddings: Embeddings,
                        threshold: float) -> pl.DataFrame:
     """Conversations with a before/after customer-turn pair at cosine >= threshold."""
-    ph = phased.select("conversation_id", "turn_index", "phase").collect()
-    emb = ph.join(embeddings.select("conversation_id", "turn_index", "embedding"),
-                  on=["conversation_id", "turn_index"])
+    emb = _embedded(phased, embeddings)
     if emb.is_empty():
         return pl.DataFrame(schema={"conversation_id": pl.String})
     mat = np.asarray(emb.get_column("embedding").to_list(), dtype=np.float32)
@@ -139,12 +157,13 @@ def _embedding_matches(phased: pl.LazyFrame, embeddings: pl.DataFrame,
 
 
 def repeated_after_handoff(turns: pl.DataFrame, episodes: pl.DataFrame,
-                           embeddings: pl.DataFrame | None = None,
+                           embeddings: Embeddings | None = None,
                            similarity_threshold: float = SIMILARITY_THRESHOLD) -> pl.DataFrame:
     """The flag per conversation. Grain: one row per conversation of ``episodes``.
 
     ``embeddings`` (optional): one row per turn, ``conversation_id, turn_index, embedding``
-    (a list/array of floats, e.g. the shared encoder's output).
+    (a list/array of floats, e.g. the shared encoder's output), or a function from texts to
+    their embeddings, called once with the before/after customer turns' texts.
     """
     phased = _phase_turns(turns, episodes)
     ph, texts = _by_text(phased)

@@ -1,7 +1,8 @@
 """Alerts: configurable thresholds -> ``alerts`` rows (grain: migrations/0006_flows.sql).
 
-The checks are pure functions over frames; :func:`store_alerts` is the I/O edge, and
-:func:`notify` optionally sends them through a Prefect notification block.
+The checks are pure functions over frames (the pipeline reads the KPIs and stores the alerts
+through :mod:`tierlens.store.alerts`); :func:`notify` optionally sends them through a Prefect
+notification block.
 
 - ``containment_drop``: AI-tier durable containment falls by more than
   ``containment_drop_points`` percentage points from one month to the next. A month whose
@@ -17,15 +18,12 @@ re-check never raises the same alert twice.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
-import duckdb
 import polars as pl
 
 from tierlens.orchestrate.config import AlertThresholds
-from tierlens.store.writes import append
 
 ALERT_SCHEMA: dict[str, pl.DataType] = {
     "alert_id": pl.String, "kind": pl.String, "severity": pl.String, "subject": pl.String,
@@ -97,25 +95,14 @@ def quarantine_alert(run_id: str, read: int, quarantined: int,
         schema=ALERT_SCHEMA)
 
 
-def current_kpis(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """The current model version's monthly KPIs (the ``kpi_monthly`` view)."""
-    return con.execute("SELECT month, tier, kpi, value, numerator, denominator "
-                       "FROM kpi_monthly").pl()
-
-
-def store_alerts(con: duckdb.DuckDBPyConnection, run_id: str, alerts: pl.DataFrame,
-                 notified: bool = False) -> pl.DataFrame:
-    """Insert the alerts not raised before; returns the new ones."""
-    if alerts.is_empty():
-        return alerts
-    known = {r[0] for r in con.execute("SELECT alert_id FROM alerts").fetchall()}
-    new = alerts.filter(~pl.col("alert_id").is_in(list(known)))
-    if new.is_empty():
-        return new
-    append(con, "alerts", new.with_columns(run_id=pl.lit(run_id),
-                                           raised_at=pl.lit(datetime.now(UTC)),
-                                           notified=pl.lit(notified)))
-    return new
+def run_alerts(run_id: str, read: int, quarantined: int, kpis: pl.DataFrame | None,
+               t: AlertThresholds) -> pl.DataFrame:
+    """Every alert one run checks: its quarantine share, and the monthly KPIs (``kpis``:
+    the current model version's ``kpi_monthly`` rows; None when nothing was derived)."""
+    frames = [quarantine_alert(run_id, read, quarantined, t)]
+    if kpis is not None:
+        frames.append(monthly_alerts(kpis, t))
+    return pl.concat(frames)
 
 
 def notify(block_name: str, alerts: pl.DataFrame) -> bool:

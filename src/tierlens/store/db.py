@@ -14,10 +14,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from tierlens.errors import StoreError
 
@@ -37,6 +39,34 @@ def migrations() -> list[tuple[int, str, str]]:
 
 def sql_file(name: str) -> str:
     return (resources.files("tierlens.store") / "sql" / name).read_text()
+
+
+_NAMED = re.compile(r"^-- name: ([a-z_]+)\s*$", re.MULTILINE)
+
+
+@cache
+def queries(name: str) -> dict[str, str]:
+    """The named statements of ``sql/<name>`` (each starts with a ``-- name: x`` line), so
+    the repository modules keep their SQL, and the grains it relies on, in SQL files."""
+    parts = _NAMED.split(sql_file(name))
+    return {parts[i]: parts[i + 1].strip() for i in range(1, len(parts), 2)}
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> pl.DataFrame:
+    """The result of ``sql`` as a polars frame."""
+    return con.execute(sql, params or []).pl()
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, ids: list[str]
+               ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``ids`` as a one-column relation ``name`` (conversation_id) for joins, while inside."""
+    con.register(name, pl.DataFrame({"conversation_id": ids},
+                                    schema={"conversation_id": pl.String}).to_arrow())
+    try:
+        yield con
+    finally:
+        con.unregister(name)
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -1,4 +1,5 @@
-"""Publish a read-only serving snapshot for the dashboard.
+"""The serving snapshot's file swap (the publish stage, :mod:`tierlens.stages.publish`,
+mirrors the review store first, then calls :func:`write_snapshot`).
 
 The pipeline is the only writer of the warehouse. After each run it copies the public
 views (materialised as tables) and the ledgers into a fresh DuckDB file, then swaps it
@@ -29,14 +30,9 @@ def snapshot_path(serving_dir: Path) -> Path:
     return Path(serving_dir) / SNAPSHOT_NAME
 
 
-def publish(con: duckdb.DuckDBPyConnection, serving_dir: Path,
-            reviews_path: Path | None = None) -> Path:
-    """Mirror the review store, materialise the published relations into a new file and
-    swap it in. Returns the snapshot's path."""
-    from tierlens.reviews.sync import mirror_reviews
-    from tierlens.settings import get_settings
-
-    mirror_reviews(con, reviews_path or get_settings().review_store)
+def write_snapshot(con: duckdb.DuckDBPyConnection, serving_dir: Path) -> Path:
+    """Materialise the published relations into a new file and swap it in. Returns the
+    snapshot's path."""
     serving_dir = Path(serving_dir)
     serving_dir.mkdir(parents=True, exist_ok=True)
     tmp = serving_dir / f".tmp-{uuid.uuid4().hex[:8]}.duckdb"

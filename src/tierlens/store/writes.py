@@ -10,10 +10,13 @@ A conversation is keyed by ``conversation_id``. For each one in a batch:
   never duplicated, and re-scored on the next ``tierlens score``;
 - **unchanged**: nothing is written at all, so ingesting anything twice leaves the
   data tables byte-for-byte as they were.
+
+SQL and table grains: ``sql/ingest.sql``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,11 +24,15 @@ import duckdb
 import polars as pl
 
 from tierlens.schema import CONVERSATION_SCHEMA, PII_SPAN_SCHEMA, QUARANTINE_SCHEMA, TURN_SCHEMA
-from tierlens.store.db import transaction
+from tierlens.store.db import queries, transaction
 
 # Tables holding rows derived from a conversation's content; cleared when it changes.
 DERIVED_TABLES = ("turn_scores", "model_conversation_scores", "compliance_hits",
                   "compliance_scores", "outcomes", "qa_criteria_scores")
+
+
+def _q(name: str) -> str:
+    return queries("ingest.sql")[name]
 
 
 @dataclass
@@ -41,23 +48,37 @@ def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
         "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'").fetchall()}
 
 
+Merge = Callable[[dict[str, dict[str, list[dict]]], pl.DataFrame, pl.DataFrame, pl.DataFrame,
+                   pl.Series], tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]
+"""(stored rows, incoming conversations, turns, pii spans, changed ids) -> the merged
+(conversations, turns, pii spans) that change something: the ingest package's
+:func:`tierlens.ingest.redelivery.merged_frames`."""
+
+
 def write_conversations(con: duckdb.DuckDBPyConnection, conversations: pl.DataFrame,
-                        turns: pl.DataFrame, pii_spans: pl.DataFrame) -> WriteCounts:
-    """Upsert one validated, redacted batch (frames in the canonical schemas)."""
+                        turns: pl.DataFrame, pii_spans: pl.DataFrame,
+                        merge: Merge | None = None) -> WriteCounts:
+    """Upsert one validated, redacted batch (frames in the canonical schemas). ``merge``
+    merges changed re-deliveries with what is stored (required when the batch has any)."""
     counts = WriteCounts()
     if conversations.height == 0:
         return counts
     incoming = conversations.select("conversation_id", "content_hash")
     con.register("_incoming", incoming.to_arrow())
-    stored = pl.from_arrow(con.execute("""
-        SELECT i.conversation_id, c.content_hash AS old_hash, i.content_hash AS new_hash
-        FROM _incoming i LEFT JOIN core_conversations c USING (conversation_id)""").arrow())
+    stored = pl.from_arrow(con.execute(_q("stored_hashes")).arrow())
     con.unregister("_incoming")
     assert isinstance(stored, pl.DataFrame)
     new_ids = stored.filter(pl.col("old_hash").is_null())["conversation_id"]
     changed_ids = stored.filter(pl.col("old_hash").is_not_null()
                                 & (pl.col("old_hash") != pl.col("new_hash")))["conversation_id"]
-    merged = _merged(con, conversations, turns, pii_spans, changed_ids)
+    if changed_ids.len():
+        if merge is None:
+            raise ValueError("changed re-deliveries need a merge function")
+        merged = merge(stored_rows(con, changed_ids), conversations, turns, pii_spans,
+                       changed_ids)
+    else:
+        merged = (pl.DataFrame(schema=CONVERSATION_SCHEMA), pl.DataFrame(schema=TURN_SCHEMA),
+                  pl.DataFrame(schema=PII_SPAN_SCHEMA))
     changed_ids = merged[0]["conversation_id"]
     counts.stored, counts.updated = new_ids.len(), changed_ids.len()
     counts.unchanged = conversations.height - counts.stored - counts.updated
@@ -84,58 +105,23 @@ def write_conversations(con: duckdb.DuckDBPyConnection, conversations: pl.DataFr
     return counts
 
 
-def _merged(con: duckdb.DuckDBPyConnection, conversations: pl.DataFrame, turns: pl.DataFrame,
-            pii_spans: pl.DataFrame, ids: pl.Series) -> tuple[pl.DataFrame, ...]:
-    """Changed re-deliveries merged with what is stored; only those that change something.
-
-    Returns (conversations, turns, pii_spans) frames in the canonical schemas.
-    """
-    from tierlens.ingest.merge import Delivery, merge, same_content
-    from tierlens.ingest.normalize import with_content_hash, with_tier_path
-
-    out: list[Delivery] = []
-    if ids.len():
-        con.register("_ids", pl.DataFrame({"conversation_id": ids}).to_arrow())
-        try:
-            old = {name: _rows_by_id(con.execute(
-                f"SELECT {', '.join(schema)} FROM {table} WHERE conversation_id IN "
-                f"(SELECT conversation_id FROM _ids) ORDER BY ALL").pl())
-                for name, table, schema in (("conv", "core_conversations", CONVERSATION_SCHEMA),
-                                            ("turns", "core_turns", TURN_SCHEMA),
-                                            ("spans", "pii_spans", PII_SPAN_SCHEMA))}
-        finally:
-            con.unregister("_ids")
-        sel = pl.col("conversation_id").is_in(ids.implode())
-        new = {"conv": _rows_by_id(conversations.filter(sel)),
-               "turns": _rows_by_id(turns.filter(sel).sort("conversation_id", "turn_index")),
-               "spans": _rows_by_id(pii_spans.filter(sel))}
-        for cid in ids.to_list():
-            before = Delivery(old["conv"][cid][0], old["turns"].get(cid, []),
-                              old["spans"].get(cid, []))
-            after = merge(before, Delivery(new["conv"][cid][0], new["turns"].get(cid, []),
-                                           new["spans"].get(cid, [])), _MERGED_FIELDS)
-            if not same_content(after, before, _MERGED_FIELDS, tuple(TURN_SCHEMA)):
-                out.append(after)
-    conv = pl.DataFrame([{**d.conv, "n_turns": len(d.turns), "_rec": n}
-                         for n, d in enumerate(out)],
-                        schema={k: v for k, v in CONVERSATION_SCHEMA.items()
-                                if k not in ("tier_path", "content_hash")} | {"_rec": pl.Int64})
-    trn = pl.DataFrame([{**{k: t.get(k) for k in TURN_SCHEMA}, "_rec": n}
-                        for n, d in enumerate(out) for t in d.turns],
-                       schema={**TURN_SCHEMA, "_rec": pl.Int64})
-    spans = pl.DataFrame([s for d in out for s in d.spans], schema=PII_SPAN_SCHEMA)
-    conv = with_content_hash(with_tier_path(conv, trn), trn).select(list(CONVERSATION_SCHEMA))
-    return conv, trn.select(list(TURN_SCHEMA)), spans
-
-
-_MERGED_FIELDS = tuple(k for k in CONVERSATION_SCHEMA
-                       if k not in ("n_turns", "tier_path", "content_hash"))
-
-
-def _rows_by_id(frame: pl.DataFrame) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = {}
-    for row in frame.iter_rows(named=True):
-        out.setdefault(row["conversation_id"], []).append(row)
+def stored_rows(con: duckdb.DuckDBPyConnection, ids: pl.Series
+                ) -> dict[str, dict[str, list[dict]]]:
+    """The stored rows of ``ids``: ``conv``, ``turns``, ``spans`` -> conversation_id -> rows."""
+    out: dict[str, dict[str, list[dict]]] = {}
+    con.register("_ids", pl.DataFrame({"conversation_id": ids}).to_arrow())
+    try:
+        for name, table, schema in (("conv", "core_conversations", CONVERSATION_SCHEMA),
+                                    ("turns", "core_turns", TURN_SCHEMA),
+                                    ("spans", "pii_spans", PII_SPAN_SCHEMA)):
+            rows: dict[str, list[dict]] = {}
+            for row in con.execute(f"SELECT {', '.join(schema)} FROM {table} WHERE "
+                                   "conversation_id IN (SELECT conversation_id FROM _ids) "
+                                   "ORDER BY ALL").pl().iter_rows(named=True):
+                rows.setdefault(row["conversation_id"], []).append(row)
+            out[name] = rows
+    finally:
+        con.unregister("_ids")
     return out
 
 
@@ -169,18 +155,14 @@ def mark_stale_runs(con: duckdb.DuckDBPyConnection, live: set[str]) -> int:
     Only one process can open a warehouse for writing, so a ``running`` row that isn't one
     of this process's live runs (``live``) belongs to a process that is gone.
     """
-    rows = [r[0] for r in con.execute(
-        "SELECT run_id FROM ingest_runs WHERE status = 'running'").fetchall() if r[0] not in live]
+    rows = [r[0] for r in con.execute(_q("running_ingests")).fetchall() if r[0] not in live]
     if rows:
-        con.execute("UPDATE ingest_runs SET status = 'failed', error = ?, finished_at = ? "
-                    "WHERE run_id IN (SELECT unnest(?::VARCHAR[]))",
-                    [STALE_RUN_ERROR, datetime.now(UTC), rows])
+        con.execute(_q("fail_ingests"), [STALE_RUN_ERROR, datetime.now(UTC), rows])
     return len(rows)
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, paths: list[str]) -> None:
-    con.execute("INSERT INTO ingest_runs (run_id, started_at, status, paths) VALUES (?, ?, ?, ?)",
-                [run_id, datetime.now(UTC), "running", paths])
+    con.execute(_q("start_ingest"), [run_id, datetime.now(UTC), "running", paths])
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, error: str | None,
@@ -189,3 +171,41 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, error: 
     con.execute(f"UPDATE ingest_runs SET finished_at = ?, status = ?, error = ?, {sets} "
                 "WHERE run_id = ?",
                 [datetime.now(UTC), status, error, *counts.values(), run_id])
+
+
+def file_seen(con: duckdb.DuckDBPyConnection, file_hash: str) -> bool:
+    """Whether a file with this content hash was ingested before (``ingested_files``)."""
+    return con.execute(_q("file_seen"), [file_hash]).fetchone() is not None
+
+
+def clear_file_rows(con: duckdb.DuckDBPyConnection, file_hash: str) -> None:
+    """Drop the quarantine and DQ rows a crashed earlier read of this file left."""
+    with transaction(con):
+        con.execute(_q("clear_file_quarantine"), [file_hash])
+        con.execute(_q("clear_file_dq"), [file_hash])
+
+
+def replace_file_failure(con: duckdb.DuckDBPyConnection, run_id: str, path: str,
+                         file_hash: str | None, row: pl.DataFrame) -> None:
+    """A file's one file-level quarantine row (however often it is re-read), keyed by its
+    content hash, or by its path when it couldn't be hashed."""
+    with transaction(con):
+        if file_hash:
+            con.execute(_q("clear_file_failure"), [file_hash])
+        else:
+            con.execute(_q("clear_unhashed_file_failure"), [path])
+        write_quarantine(con, run_id, file_hash, row)
+
+
+def write_batch_checks(con: duckdb.DuckDBPyConnection, run_id: str, file_hash: str,
+                       quarantine: pl.DataFrame, dq: pl.DataFrame) -> None:
+    """One batch's quarantine rows and DQ results, in one transaction."""
+    with transaction(con):
+        write_quarantine(con, run_id, file_hash, quarantine)
+        append(con, "dq_results", dq)
+
+
+def record_file(con: duckdb.DuckDBPyConnection, file_hash: str, path: str, size: int,
+                fmt: str, run_id: str, n_records: int, n_quarantined: int) -> None:
+    """Record a file as ingested (one row per distinct content), so it is skipped later."""
+    con.execute(_q("record_file"), [file_hash, path, size, fmt, run_id, n_records, n_quarantined])

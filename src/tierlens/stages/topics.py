@@ -8,7 +8,7 @@
   ``conversation_topic_assignments`` and ``topic_monthly`` in one transaction.
 - Topic ids are stable: a refit matches new clusters to the previous centroids
   (:func:`tierlens.topics.discover.match_topics`); unmatched clusters get new ids.
-Table grains: migrations/0010_topics.sql. Metrics per month: :mod:`tierlens.topics.monthly`.
+Table grains: store/sql/topics.sql. Metrics per month: :mod:`tierlens.topics.monthly`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import numpy as np
 import polars as pl
 
 from tierlens.settings import Settings
-from tierlens.store.db import transaction
-from tierlens.store.writes import append
+from tierlens.store import topics as repo
+from tierlens.store.outcomes import outcomes_of
 from tierlens.topics.discover import (
     assign,
     ctfidf_keywords,
@@ -36,10 +36,7 @@ from tierlens.topics.requests import first_requests
 
 
 def read_requests(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    turns = con.execute("""SELECT conversation_id, turn_index, speaker, text FROM core_turns
-                           WHERE speaker = 'customer' AND text IS NOT NULL AND text <> ''
-                           ORDER BY conversation_id, turn_index""").pl()
-    return first_requests(turns)
+    return first_requests(repo.customer_turns(con))
 
 
 CENTROID_SCHEMA = {"topic_id": pl.Int64, "label": pl.String, "keywords": pl.List(pl.String),
@@ -49,9 +46,7 @@ CENTROID_SCHEMA = {"topic_id": pl.Int64, "label": pl.String, "keywords": pl.List
 
 
 def read_centroids(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    cols = ", ".join(CENTROID_SCHEMA)
-    return (con.execute(f"SELECT {cols} FROM topic_centroids ORDER BY topic_id").pl()
-            .cast(CENTROID_SCHEMA))  # type: ignore[arg-type]
+    return repo.centroids(con).cast(CENTROID_SCHEMA)  # type: ignore[arg-type]
 
 
 def _refit(emb: np.ndarray, prev: pl.DataFrame, now: datetime) -> pl.DataFrame:
@@ -80,7 +75,8 @@ def _refit(emb: np.ndarray, prev: pl.DataFrame, now: datetime) -> pl.DataFrame:
 
 def refresh_topics(con: duckdb.DuckDBPyConnection, settings: Settings, model_version: str,
                    refit: bool = False, encoder: Any = None) -> dict[str, Any]:
-    """Discover (or assign) topics and rewrite the topic tables. Returns counts."""
+    """Discover (or assign) topics and rewrite the topic tables. Returns counts.
+    ``encoder``: the run's encoder (None: the process encoder of ``settings.precision``)."""
     t0 = time.perf_counter()
     req = read_requests(con)
     if req.is_empty():
@@ -106,16 +102,8 @@ def refresh_topics(con: duckdb.DuckDBPyConnection, settings: Settings, model_ver
     cents = cents.update(fresh, on="topic_id")
     assigned = req.select("conversation_id", "turn_index").with_columns(
         topic_id=pl.Series(ids[idx].astype(np.int64)), distance=pl.Series(dist))
-    outcomes = con.execute("""SELECT conversation_id, month, intent, bot_entered, escalated,
-                                     contained_durable, aht_seconds, cost
-                              FROM outcomes WHERE model_version = ?""", [model_version]).pl()
-    monthly = topic_monthly(assigned, outcomes, cents)
-    with transaction(con):
-        for table in ("topic_centroids", "conversation_topic_assignments", "topic_monthly"):
-            con.execute(f"DELETE FROM {table}")
-        append(con, "topic_centroids", cents.select(list(CENTROID_SCHEMA)))
-        append(con, "conversation_topic_assignments", assigned)
-        append(con, "topic_monthly", monthly)
+    monthly = topic_monthly(assigned, outcomes_of(con, model_version), cents)
+    repo.replace_topics(con, cents.select(list(CENTROID_SCHEMA)), assigned, monthly)
     return {"requests": req.height, "topics": len(active), "refit": refit,
             "months": monthly["month"].n_unique() if monthly.height else 0,
             "seconds": round(time.perf_counter() - t0, 2)}
