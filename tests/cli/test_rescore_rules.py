@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import yaml
 
 from tests.cli.conftest import conversations_file
 from tierlens.score.rules import DEFAULT_RULEBOOK_PATH
 
-BUNDLED = "2026.11.2"
+BUNDLED = yaml.safe_load(DEFAULT_RULEBOOK_PATH.read_text())["rulebook_version"]  # shipped
 
 
 def new_rulebook(path: Path) -> Path:

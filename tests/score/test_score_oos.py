@@ -49,7 +49,7 @@ def test_threshold_without_oos_rows_only_bounds_the_flagged_share() -> None:
 def _score(texts: list[str], encoder: Encoder, **kw) -> pl.DataFrame:
     turns = make_turns([(f"c{i}", 0, "customer", t, None) for i, t in enumerate(texts)]
                        + [("b", 0, "bot", "Is there anything else I can help you with?", None)])
-    return score_turns(turns, encoder=encoder, **kw)
+    return score_turns(turns, encoder=encoder, **{"heads_dir": HEADS, **kw})
 
 
 def test_default_taxonomy_flags_far_requests_at_the_shipped_threshold(encoder: Encoder) -> None:
