@@ -24,7 +24,7 @@ from tierlens import pipeline
 from tierlens.orchestrate.config import OrchestrationSettings
 from tierlens.score.batch import score_batch as _score_batch
 from tierlens.score.heads import Head
-from tierlens.settings import Settings, get_settings
+from tierlens.settings import Settings
 
 PURE = {"cache_policy": NO_CACHE, "persist_result": False}
 
@@ -34,21 +34,6 @@ def io_options(orch: OrchestrationSettings) -> dict[str, Any]:
     return {"retries": orch.task_retries,
             "retry_delay_seconds": exponential_backoff(orch.retry_backoff_s)(orch.task_retries),
             **PURE}
-
-
-def resolve_settings(params: WarehouseParams, **extra: Any) -> Settings:
-    """The process settings for the parameters' warehouse (serving dir and review store
-    derived next to it unless set; see Settings.for_warehouse), with the paths and the
-    orchestration values the parameters override. The flows' one call of get_settings."""
-    base = get_settings().for_warehouse(params.warehouse)
-    update = {k: v for k, v in {"serving_dir": params.serving_dir, **extra}.items()
-              if v is not None}
-    orch = {k: getattr(params, k) for k in ("score_batch_size", "max_in_flight",
-                                            "notification_block", "alerts")
-            if getattr(params, k, None) is not None}
-    if orch:
-        update["orchestration"] = base.orchestration.model_copy(update=orch)
-    return base.model_copy(update=update)
 
 
 def logger():

@@ -39,8 +39,8 @@ from flows.server import (
     stop_process_tree,
     write_profile,
 )
+from flows.settings import process_settings
 from tierlens.orchestrate.config import OrchestrationSettings
-from tierlens.settings import get_settings
 
 TAGS = ["tierlens"]
 
@@ -61,7 +61,7 @@ def build_deployments(orch: OrchestrationSettings | None = None) -> list[Any]:
     from flows.rescore import rescore
     from flows.scale import scaled
 
-    orch = orch or get_settings().orchestration
+    orch = orch or process_settings().orchestration
     scoring = {"score_batch_size": orch.score_batch_size, "max_in_flight": orch.max_in_flight}
     common = {"notification_block": orch.notification_block,
               "alerts": orch.alerts.model_dump(mode="json")}
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: flows.deployments.main() must run before prefect is imported",
               file=sys.stderr)
         return 2
-    home = get_settings().data_dir / "prefect"
+    home = process_settings().data_dir / "prefect"
     url = f"http://127.0.0.1:{args.port}/api"
     os.environ.update(prefect_environment(home, url))
     write_profile(home, url)

@@ -18,8 +18,9 @@ import time
 from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.common import elapsed, finish, ledgered_run, logger, resolve_settings
+from flows.common import elapsed, finish, ledgered_run, logger
 from flows.params import IngestAndScoreParams
+from flows.settings import resolve_settings
 from tierlens import pipeline
 
 

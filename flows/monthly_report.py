@@ -14,8 +14,9 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.common import finish, ledgered_run, logger, resolve_settings
+from flows.common import finish, ledgered_run, logger
 from flows.params import MonthlyReportParams
+from flows.settings import resolve_settings
 from tierlens import pipeline
 
 

@@ -12,8 +12,9 @@ import sys
 
 from prefect import flow
 
-from flows.common import finish, ledgered_run, logger, resolve_settings
+from flows.common import finish, ledgered_run, logger
 from flows.params import NightlyParams
+from flows.settings import resolve_settings
 from tierlens import pipeline
 
 

@@ -15,8 +15,9 @@ import sys
 from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.common import finish, ledgered_run, resolve_settings
+from flows.common import finish, ledgered_run
 from flows.params import RescoreParams
+from flows.settings import resolve_settings
 from tierlens import pipeline
 
 

@@ -19,7 +19,7 @@ SCANNED = ("src", "flows", "dashboards", "bench", "models")
 ENTRY_POINTS = frozenset({
     "src/tierlens/settings.py",  # the definition (lru_cache: read once per process)
     "src/tierlens/cli_common.py",  # the CLI: cli_settings(db), used by every command module
-    "flows/common.py",  # the Prefect flows
+    "flows/settings.py",  # the Prefect flows and their scheduler (imports no Prefect)
     "dashboards/streamlit_app.py",  # the dashboard app
     "bench/_common.py",  # the bench scripts
     "models/common.py",  # the training scripts
