@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tierlens.export import FORMULA_PREFIXES, csv_safe, safe_cell
+from tierlens.settings import Settings
 
 ATTACKS = ["=HYPERLINK(\"http://evil\",\"x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
            "\t=1+1", "\r=1+1"]
@@ -76,8 +77,8 @@ def test_cli_export_corrections_is_escaped(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("TIERLENS_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
     try:
-        reviews.record_label_correction(reviews.default_path(), "c-1", 0, "sentiment", None,
-                                        "negative", "qa", text="=1+1 is wrong on my bill")
+        reviews.record_label_correction(reviews.default_path(Settings()), "c-1", 0, "sentiment", None,
+                                        "negative", "qa", text="=1+1 is wrong on my bill", settings=Settings())
         out = tmp_path / "c.csv"
         result = CliRunner().invoke(app, ["export-corrections", "sentiment", "--out", str(out)])
         assert result.exit_code == 0, result.output

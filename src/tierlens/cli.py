@@ -299,7 +299,7 @@ def audit_verify(store: Annotated[Path | None, typer.Option(
                  db: DbOpt = None) -> None:
     """Verify the audit log: its keyed hash chain, the event tables against it, and the chain
     heads anchored in the warehouse at each publish. Exits non-zero on the first problem."""
-    from tierlens.reviews.audit import verify
+    from tierlens.reviews.audit import load_key, verify
     from tierlens.reviews.store import default_path
     from tierlens.reviews.sync import anchors
     from tierlens.store.publish import snapshot_path
@@ -314,7 +314,7 @@ def audit_verify(store: Annotated[Path | None, typer.Option(
         return
     try:
         found, where = anchors(db or settings.warehouse, snapshot_path(settings.serving_dir))
-        verdict = verify(path, anchors=found)
+        verdict = verify(path, load_key(settings.audit_key_file), anchors=found)
     except TierlensError as exc:
         _fail(str(exc))
     if not verdict.ok:

@@ -106,7 +106,7 @@ def test_reviewer_intent_corrections_retrain_the_warehouse_taxonomy(cli, tmp_pat
     reviews.record_label_correction(store, "w-1", 0, "intent", "alarm", "weather", "qa",
                                     text="any chance of hail this evening", settings=own)
     reviews.record_label_correction(store, "w-1", 1, "intent", "weather", "billing_inquiry", "qa",
-                                    text="my invoice is wrong")
+                                    text="my invoice is wrong", settings=own)
     report = _report(cli("train-intents", INTENTS_CSV, "--db", db).output)
     assert (report["corrections_used"], report["corrections_left_out"]) == (1, 1)
     assert report["taxonomy"] == "clinc_style_intents"  # default name: the CSV's

@@ -32,6 +32,7 @@ from conftest import APP, REPO
 
 from tierlens.dashboard.sessions import COOKIE_NAME
 from tierlens.reviews import store as reviews
+from tierlens.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -254,4 +255,4 @@ def test_compliance_dispositions_a_red_flag(server, context, scored_root, tmp_pa
     store = scored_root / "data" / "reviews" / "reviews.sqlite"
     latest = reviews.latest_dispositions(store)
     assert note in latest["note"].to_list()
-    assert reviews.verify_audit_log(store) == (True, None)
+    assert reviews.verify_audit_log(store, Settings()) == (True, None)

@@ -13,6 +13,7 @@ from tierlens.dashboard.queries import Filters, NotComputed
 from tierlens.dashboard.throttle import Throttle
 from tierlens.dashboard.ui import evidence_span, highlight
 from tierlens.reviews import store as reviews
+from tierlens.settings import Settings
 
 
 def _snap(root):
@@ -36,9 +37,9 @@ def test_with_dispositions_attaches_latest(scored_root, tmp_path):
         q = queries.red_flag_queue(con)
     first = q.row(0, named=True)
     reviews.record_disposition(store, first["conversation_id"], first["rule_id"],
-                               first["turn_index"], "dismissed", "false positive", "comp")
+                               first["turn_index"], "dismissed", "false positive", "comp", settings=Settings())
     reviews.record_disposition(store, first["conversation_id"], first["rule_id"],
-                               first["turn_index"], "confirmed", "on second look, real", "comp")
+                               first["turn_index"], "confirmed", "on second look, real", "comp", settings=Settings())
     out = queries.with_dispositions(q, reviews.latest_dispositions(store))
     assert out.height == q.height
     hit = out.filter(pl.col("disposition").is_not_null())

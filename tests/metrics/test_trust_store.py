@@ -12,6 +12,7 @@ import pytest
 
 from tests.metrics.test_metrics_store import loaded, template, wh  # noqa: F401 (fixtures)
 from tierlens.reviews import store as reviews
+from tierlens.settings import Settings
 
 REPO_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
 
@@ -74,7 +75,7 @@ def test_import_then_derive_corrects_the_kpis(tmp_path, wh, settings, loaded):  
     res = tierlens("reviews", "import", str(csv_path), "--store", str(store))
     assert res.returncode == 0, res.stderr
     assert "imported 1 label(s) (resolution 1)" in res.stdout
-    assert reviews.verify_audit_log(store)[0]
+    assert reviews.verify_audit_log(store, Settings())[0]
     assert reviews.audit_log(store)["action"].to_list() == ["label_correction"]
 
     wh.execute("UPDATE current_versions SET version = 'mv-test' WHERE component = 'model'")
@@ -107,7 +108,7 @@ def test_reviews_of_other_warehouses_conversations_are_ignored(tmp_path, wh, set
     store = reviews.default_path(settings)
     store.parent.mkdir(parents=True, exist_ok=True)
     reviews.record_label_correction(store, "not-in-this-warehouse", None, "resolution", None,
-                                    "resolved", "ann")
+                                    "resolved", "ann", settings=settings)
     from tierlens.stages.derive import derive_outcomes
 
     derive_outcomes(wh, "mv-test", settings, as_of=datetime.fromisoformat(loaded["as_of"]))

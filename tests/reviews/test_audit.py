@@ -19,6 +19,7 @@ from test_reviews import _fill
 
 from tierlens.reviews import audit
 from tierlens.reviews import store as reviews
+from tierlens.settings import Settings
 from tierlens.stages.publish import publish
 
 
@@ -72,9 +73,9 @@ def _cli(store: Path, db: Path | None = None) -> subprocess.CompletedProcess:
 
 
 def test_a_clean_store_verifies(store):
-    verdict = audit.verify(store)
+    verdict = audit.verify(store, KEY())
     assert verdict.ok and verdict.rows == 5 and verdict.reason == ""
-    assert reviews.verify_audit_log(store) == (True, None)
+    assert reviews.verify_audit_log(store, Settings()) == (True, None)
     ok = _cli(store)
     assert ok.returncode == 0 and "intact (5 row(s)); event tables match" in ok.stdout
 
@@ -92,9 +93,9 @@ def test_edit_and_recompute_the_chain_without_the_key_fails(store):
     _sql(store, "UPDATE dispositions SET disposition = 'dismissed', note = 'ok' WHERE id = 2",
          """UPDATE audit_log SET after = '{"disposition":"dismissed","note":"ok"}' WHERE seq = 5""")
     _rechain(store, _sha256)  # the old, unkeyed formula
-    assert reviews.verify_audit_log(store) == (False, 1)
+    assert reviews.verify_audit_log(store, Settings()) == (False, 1)
     _rechain(store, lambda prev, row: audit.row_hash(b"a guessed key" * 4, prev, row))
-    verdict = audit.verify(store)
+    verdict = audit.verify(store, KEY())
     assert not verdict.ok and verdict.seq == 1 and "another audit key" in verdict.reason
     bad = _cli(store)
     assert bad.returncode == 1 and "seq 1" in bad.stderr and "Traceback" not in bad.stderr
@@ -106,11 +107,11 @@ def test_rewrite_with_the_key_is_caught_by_the_publish_anchor(store, con, settin
     _sql(store, "UPDATE dispositions SET note = 'nothing to see' WHERE id = 1",
          """UPDATE audit_log SET after = '{"disposition":"confirmed","note":"nothing to see"}'
             WHERE seq = 2""")
-    _rechain(store, lambda prev, row: audit.row_hash(audit.load_key(), prev, row))
-    assert audit.verify(store).ok  # chain and tables agree: only the anchor knows
+    _rechain(store, lambda prev, row: audit.row_hash(KEY(), prev, row))
+    assert audit.verify(store, KEY()).ok  # chain and tables agree: only the anchor knows
     found = [audit.Anchor(*r) for r in con.execute(
         "SELECT rows, head_seq, head_hash FROM audit_anchors").fetchall()]
-    verdict = audit.verify(store, anchors=found)
+    verdict = audit.verify(store, KEY(), anchors=found)
     assert not verdict.ok and "history was rewritten" in verdict.reason
 
 
@@ -121,7 +122,7 @@ def test_deleting_the_last_rows_fails_against_the_anchor(store, con, settings):
     con.close()  # release the warehouse so the CLI can read its anchors
     _sql(store, "DELETE FROM audit_log WHERE seq >= 4", "DELETE FROM assignments",
          "DELETE FROM dispositions WHERE id = 2")
-    assert audit.verify(store).ok  # without an anchor a truncated chain looks whole
+    assert audit.verify(store, KEY()).ok  # without an anchor a truncated chain looks whole
     bad = _cli(store, db=settings.warehouse)
     assert bad.returncode == 1 and "rows were deleted" in bad.stderr, bad.stderr
     assert "Traceback" not in bad.stderr
@@ -139,7 +140,7 @@ def test_deleting_the_last_rows_fails_against_the_anchor(store, con, settings):
 def test_changing_an_event_table_after_dropping_its_trigger_fails(store, attack):
     """Attack 3: the audit log is untouched, the event table is edited."""
     _sql(store, attack)
-    verdict = audit.verify(store)
+    verdict = audit.verify(store, KEY())
     assert not verdict.ok and "audit" in verdict.reason
     bad = _cli(store)
     assert bad.returncode == 1 and "tampered" in bad.stderr and "Traceback" not in bad.stderr
@@ -151,3 +152,7 @@ def test_a_corrupt_store_gives_one_line_not_a_traceback(tmp_path):
     bad = _cli(path)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
     assert bad.stderr.count("\n") == 1 and str(path) in bad.stderr, bad.stderr
+
+
+def KEY() -> bytes:
+    return audit.load_key(Settings().audit_key_file)

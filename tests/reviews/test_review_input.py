@@ -11,7 +11,7 @@ import pytest
 from tierlens.reviews import checks
 from tierlens.reviews import store as reviews
 from tierlens.reviews.store import ReviewError
-from tierlens.settings import get_settings
+from tierlens.settings import Settings, get_settings
 
 
 @pytest.fixture
@@ -40,14 +40,14 @@ def _nothing_written(store: Path) -> None:
 ])
 def test_bad_reviews_are_rejected_and_nothing_is_written(store, criteria, total, match) -> None:
     with pytest.raises(ReviewError, match=match):
-        reviews.record_review(store, "c-1", "qa", criteria, total)
+        reviews.record_review(store, "c-1", "qa", criteria, total, settings=Settings())
     _nothing_written(store)
 
 
 def test_good_reviews_are_accepted(store) -> None:
-    reviews.record_review(store, "c-1", "qa", {"greeting": 1, "empathy": None}, 100.0)
-    reviews.record_review(store, "c-1", "qa", {"greeting": 0, "closing": 1}, 0)
-    reviews.record_review(store, "c-1", "qa", {"empathy": None}, None)  # nothing applied
+    reviews.record_review(store, "c-1", "qa", {"greeting": 1, "empathy": None}, 100.0, settings=Settings())
+    reviews.record_review(store, "c-1", "qa", {"greeting": 0, "closing": 1}, 0, settings=Settings())
+    reviews.record_review(store, "c-1", "qa", {"empathy": None}, None, settings=Settings())  # nothing applied
     assert reviews.reviews(store).height == 3
 
 
@@ -59,7 +59,7 @@ def test_good_reviews_are_accepted(store) -> None:
 def test_unknown_labels_are_rejected(store, label_type, value) -> None:
     with pytest.raises(ReviewError, match=f"{label_type} label .* is unknown"):
         reviews.record_label_correction(store, "c-1", 0, label_type, None, value, "qa",
-                                        text="hello")
+                                        text="hello", settings=Settings())
     _nothing_written(store)
 
 
@@ -68,7 +68,7 @@ def test_unknown_labels_are_rejected(store, label_type, value) -> None:
     ("escalation_reason", "customer_request"), ("intent", "lost_or_stolen_card"),
 ])
 def test_known_labels_are_accepted(store, label_type, value) -> None:
-    reviews.record_label_correction(store, "c-1", 0, label_type, None, value, "qa", text="hi")
+    reviews.record_label_correction(store, "c-1", 0, label_type, None, value, "qa", text="hi", settings=Settings())
     assert reviews.label_corrections(store)["new_value"].to_list() == [value]
 
 
@@ -80,14 +80,14 @@ def test_labels_of_an_installed_intent_head_are_known(tmp_path, monkeypatch) -> 
     monkeypatch.setenv("TIERLENS_MODELS_DIR", str(tmp_path / "models"))
     get_settings.cache_clear()
     try:
-        assert "track_parcel" in checks.intent_labels()
-        assert "lost_or_stolen_card" in checks.intent_labels()  # the bundled taxonomy
+        assert "track_parcel" in checks.intent_labels(Settings())
+        assert "lost_or_stolen_card" in checks.intent_labels(Settings())  # the bundled taxonomy
         reviews.record_label_correction(tmp_path / "r.sqlite", "c-1", 0, "intent", None,
-                                        "track_parcel", "qa", text="where is my parcel")
+                                        "track_parcel", "qa", text="where is my parcel", settings=Settings())
     finally:
         get_settings.cache_clear()
 
 
 def test_problem_messages_cut_long_values() -> None:
-    problem = checks.label_problem("sentiment", "x" * 500)
+    problem = checks.label_problem("sentiment", "x" * 500, Settings())
     assert problem is not None and len(problem) < 150

@@ -14,6 +14,7 @@ import pytest
 from tierlens.errors import StoreError
 from tierlens.reviews import store as reviews
 from tierlens.reviews.store import ReviewError, verify_audit_log
+from tierlens.settings import Settings
 
 
 @pytest.fixture
@@ -22,12 +23,12 @@ def store(tmp_path) -> Path:
 
 
 def _fill(store: Path) -> None:
-    reviews.record_review(store, "c-1", "qa", {"greeting": 1, "empathy": None}, 100.0, "good")
-    reviews.record_disposition(store, "c-1", "pii_card", 3, "confirmed", "card read aloud", "comp")
+    reviews.record_review(store, "c-1", "qa", {"greeting": 1, "empathy": None}, 100.0, "good", settings=Settings())
+    reviews.record_disposition(store, "c-1", "pii_card", 3, "confirmed", "card read aloud", "comp", settings=Settings())
     reviews.record_label_correction(store, "c-1", 2, "sentiment", "positive", "negative", "qa",
-                                    text="this is useless")
-    reviews.record_assignment(store, "c-2", "qa", "admin")
-    reviews.record_disposition(store, "c-1", "pii_card", 3, "escalated", "DPO asked", "comp")
+                                    text="this is useless", settings=Settings())
+    reviews.record_assignment(store, "c-2", "qa", "admin", settings=Settings())
+    reviews.record_disposition(store, "c-1", "pii_card", 3, "escalated", "DPO asked", "comp", settings=Settings())
 
 
 def test_every_write_appends_one_chained_audit_row(store):
@@ -42,7 +43,7 @@ def test_every_write_appends_one_chained_audit_row(store):
     assert json.loads(last["before"]) == {"disposition": "confirmed", "note": "card read aloud",
                                           "who": "comp"}
     assert json.loads(last["after"]) == {"disposition": "escalated", "note": "DPO asked"}
-    assert verify_audit_log(store) == (True, None)
+    assert verify_audit_log(store, Settings()) == (True, None)
     cur = reviews.latest_dispositions(store)
     assert cur.height == 1 and cur["disposition"][0] == "escalated"
 
@@ -50,17 +51,17 @@ def test_every_write_appends_one_chained_audit_row(store):
 @pytest.mark.parametrize("note", ["", "   ", None])
 def test_disposition_requires_a_note(store, note):
     with pytest.raises(ReviewError, match="note"):
-        reviews.record_disposition(store, "c-1", "r", 1, "confirmed", note, "comp")  # type: ignore[arg-type]
+        reviews.record_disposition(store, "c-1", "r", 1, "confirmed", note, "comp", settings=Settings())  # type: ignore[arg-type]
     assert reviews.audit_log(store).height == 0
 
 
 def test_invalid_values_are_rejected(store):
     with pytest.raises(ReviewError):
-        reviews.record_disposition(store, "c-1", "r", 1, "ignored", "x", "comp")
+        reviews.record_disposition(store, "c-1", "r", 1, "ignored", "x", "comp", settings=Settings())
     with pytest.raises(ReviewError):
-        reviews.record_label_correction(store, "c-1", 1, "colour", None, "red", "qa")
+        reviews.record_label_correction(store, "c-1", 1, "colour", None, "red", "qa", settings=Settings())
     with pytest.raises(ReviewError):
-        reviews.record_review(store, "c-1", "qa", {"greeting": 5}, None)
+        reviews.record_review(store, "c-1", "qa", {"greeting": 5}, None, settings=Settings())
     assert reviews.audit_log(store).height == 0
 
 
@@ -75,7 +76,7 @@ def test_tables_are_append_only(store, table):
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         con.execute(f"DELETE FROM {table}")
     con.close()
-    assert verify_audit_log(store) == (True, None)
+    assert verify_audit_log(store, Settings()) == (True, None)
 
 
 def _tamper(store: Path, sql: str) -> None:
@@ -92,24 +93,24 @@ def test_edited_row_is_detected(store):
     _fill(store)
     _tamper(store, """UPDATE audit_log SET after = '{"disposition":"dismissed","note":"ok"}'
                       WHERE seq = 2""")
-    assert verify_audit_log(store) == (False, 2)
+    assert verify_audit_log(store, Settings()) == (False, 2)
 
 
 def test_deleted_row_is_detected(store):
     _fill(store)
     _tamper(store, "DELETE FROM audit_log WHERE seq = 3")
-    assert verify_audit_log(store) == (False, 3)
+    assert verify_audit_log(store, Settings()) == (False, 3)
 
 
 def test_export_corrections_latest_wins(store):
     reviews.record_label_correction(store, "c-1", 2, "intent", "billing_inquiry",
-                                    "request_refund", "qa", text="I want my money back")
+                                    "request_refund", "qa", text="I want my money back", settings=Settings())
     reviews.record_label_correction(store, "c-1", 2, "intent", "request_refund",
-                                    "dispute_charge", "qa2", text="I want my money back")
+                                    "dispute_charge", "qa2", text="I want my money back", settings=Settings())
     reviews.record_label_correction(store, "c-2", 0, "intent", None, "lost_or_stolen_card", "qa",
-                                    text="lost my card")
+                                    text="lost my card", settings=Settings())
     reviews.record_label_correction(store, "c-3", 0, "sentiment", "neutral", "negative", "qa",
-                                    text="meh")
+                                    text="meh", settings=Settings())
     out = reviews.export_corrections(store, "intent")
     assert out.to_dicts() == [{"text": "I want my money back", "label": "dispute_charge"},
                               {"text": "lost my card", "label": "lost_or_stolen_card"}]
@@ -121,8 +122,8 @@ def test_export_corrections_latest_wins(store):
 
 
 def test_human_criteria_uses_latest_review(store):
-    reviews.record_review(store, "c-1", "qa", {"greeting": 1}, 100.0)
-    reviews.record_review(store, "c-1", "qa", {"greeting": 0, "empathy": None}, 0.0)
+    reviews.record_review(store, "c-1", "qa", {"greeting": 1}, 100.0, settings=Settings())
+    reviews.record_review(store, "c-1", "qa", {"greeting": 0, "empathy": None}, 0.0, settings=Settings())
     out = reviews.human_criteria(reviews.reviews(store)).sort("criterion")
     assert out.to_dicts() == [{"conversation_id": "c-1", "criterion": "empathy", "score": None},
                               {"conversation_id": "c-1", "criterion": "greeting", "score": 0}]
@@ -146,10 +147,10 @@ def _warehouse_writer(warehouse: str, ready, stop) -> None:
 def _reviewer(store: str, who: str, n: int) -> None:
     for i in range(n):
         if i % 2:
-            reviews.record_review(store, f"c-{who}-{i}", who, {"greeting": 1}, 100.0, "ok")
+            reviews.record_review(store, f"c-{who}-{i}", who, {"greeting": 1}, 100.0, "ok", settings=Settings())
         else:
             reviews.record_disposition(store, f"c-{who}-{i}", "rule", i, "confirmed",
-                                       f"note {i}", who)
+                                       f"note {i}", who, settings=Settings())
 
 
 def test_reviews_saved_while_a_flow_holds_the_warehouse(tmp_path, store):
@@ -182,5 +183,5 @@ def test_reviews_saved_while_a_flow_holds_the_warehouse(tmp_path, store):
     assert sorted(log["seq"].to_list()) == list(range(1, 2 * n + 1))
     assert reviews.reviews(store).height == n
     assert pl.concat([reviews.latest_dispositions(store)]).height == n
-    assert verify_audit_log(store) == (True, None)
+    assert verify_audit_log(store, Settings()) == (True, None)
     assert elapsed < 120

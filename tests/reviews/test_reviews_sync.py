@@ -14,6 +14,7 @@ import duckdb
 from tierlens.reviews import audit
 from tierlens.reviews import store as reviews
 from tierlens.reviews.sync import mirror_reviews
+from tierlens.settings import Settings
 from tierlens.stages.publish import publish
 
 
@@ -23,8 +24,8 @@ def test_dispositions_reach_compliance_flags_and_the_snapshot(con, settings, tmp
                 "rulebook_version, kind, severity, span_start, span_end, matched_text) VALUES "
                 "('c1', 2, 'no_guarantee', '1', 'rb1', 'phrase', 'major', 0, 11, 'I guarantee')")
     store = tmp_path / "reviews.sqlite"
-    reviews.record_disposition(store, "c1", "no_guarantee", 2, "dismissed", "first look", "ann")
-    reviews.record_disposition(store, "c1", "no_guarantee", 2, "confirmed", "on replay", "bob")
+    reviews.record_disposition(store, "c1", "no_guarantee", 2, "dismissed", "first look", "ann", settings=Settings())
+    reviews.record_disposition(store, "c1", "no_guarantee", 2, "confirmed", "on replay", "bob", settings=Settings())
     snap = publish(con, settings.serving_dir, reviews_path=store)
     row = con.execute("SELECT disposition, disposition_note, disposed_by FROM compliance_flags"
                       ).fetchone()
@@ -38,8 +39,8 @@ def test_dispositions_reach_compliance_flags_and_the_snapshot(con, settings, tmp
 
 def test_audit_verify_cli_detects_tampering(tmp_path):
     store = tmp_path / "reviews.sqlite"
-    reviews.record_disposition(store, "c1", "r1", 0, "escalated", "needs legal", "ann")
-    reviews.record_disposition(store, "c2", "r1", 1, "dismissed", "false alarm", "ann")
+    reviews.record_disposition(store, "c1", "r1", 0, "escalated", "needs legal", "ann", settings=Settings())
+    reviews.record_disposition(store, "c2", "r1", 1, "dismissed", "false alarm", "ann", settings=Settings())
     cmd = [sys.executable, "-m", "tierlens.cli", "audit", "verify", "--store", str(store),
            "--db", str(tmp_path / "no-warehouse.duckdb")]
     env = {**os.environ, "TIERLENS_SERVING_DIR": str(tmp_path / "no-serving")}
@@ -60,9 +61,9 @@ def _writer(store: str, who: str, stop) -> None:
     i = 0
     while not stop.is_set():
         if i % 2:
-            reviews.record_review(store, f"c-{who}-{i}", who, {"greeting": 1}, 100.0, "ok")
+            reviews.record_review(store, f"c-{who}-{i}", who, {"greeting": 1}, 100.0, "ok", settings=Settings())
         else:
-            reviews.record_disposition(store, f"c-{who}-{i}", "rule", i, "confirmed", "n", who)
+            reviews.record_disposition(store, f"c-{who}-{i}", "rule", i, "confirmed", "n", who, settings=Settings())
         i += 1
 
 
@@ -71,7 +72,7 @@ def test_every_mirror_is_one_consistent_snapshot_during_writes(con, tmp_path):
     has exactly one audit row per event row, a gapless chain and a matching anchor; and
     `verify` never raises a false alarm mid-write."""
     store = tmp_path / "reviews.sqlite"
-    reviews.record_disposition(store, "c0", "rule", 0, "confirmed", "seed", "ann")
+    reviews.record_disposition(store, "c0", "rule", 0, "confirmed", "seed", "ann", settings=Settings())
     ctx = mp.get_context("spawn")
     stop = ctx.Event()
     procs = [ctx.Process(target=_writer, args=(str(store), who, stop)) for who in ("qa", "comp")]
@@ -93,7 +94,7 @@ def test_every_mirror_is_one_consistent_snapshot_during_writes(con, tmp_path):
                                     [max_seq]).fetchone()[0]
             if (n_events, max_seq, anchor) != (n_log, n_log, (n_log, n_log, head_hash)):
                 bad.append((n_log, max_seq, n_events, anchor[:2]))
-            verdict = audit.verify(store)
+            verdict = audit.verify(store, KEY())
             if not verdict.ok:
                 bad.append(verdict.reason)
             seen.append(n_log)
@@ -112,7 +113,7 @@ def test_the_run_ledger_keeps_a_second_copy_of_the_anchor(con, settings, tmp_pat
 
     store = tmp_path / "reviews.sqlite"
     for i in range(3):
-        reviews.record_disposition(store, f"c{i}", "r1", 0, "confirmed", "seen", "ann")
+        reviews.record_disposition(store, f"c{i}", "r1", 0, "confirmed", "seen", "ann", settings=Settings())
     ledger.start_run(con, "run-1", "ingest_and_score", {})
     publish(con, settings.serving_dir, reviews_path=store)
     ledger.finish_run(con, "run-1", "succeeded", ledger.RunCounts())
@@ -131,5 +132,9 @@ def test_the_run_ledger_keeps_a_second_copy_of_the_anchor(con, settings, tmp_pat
     db.execute("DELETE FROM dispositions WHERE id = 3")
     db.commit()
     db.close()
-    verdict = audit.verify(store, anchors=found)
+    verdict = audit.verify(store, KEY(), anchors=found)
     assert not verdict.ok and "rows were deleted" in verdict.reason
+
+
+def KEY() -> bytes:
+    return audit.load_key(Settings().audit_key_file)

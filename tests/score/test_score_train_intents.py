@@ -14,6 +14,7 @@ from tierlens.score.encoder import Encoder
 from tierlens.score.heads import load_head
 from tierlens.score.train_intents import merge_corrections, read_examples, train_intents
 from tierlens.score.turns import score_turns
+from tierlens.settings import Settings
 
 
 def test_trains_a_usable_head(encoder: Encoder, tmp_path: Path) -> None:
@@ -100,12 +101,12 @@ def test_cli_folds_corrections_from_the_review_store(encoder: Encoder, tmp_path:
     monkeypatch.setenv("TIERLENS_WAREHOUSE", str(tmp_path / "w.duckdb"))
     get_settings.cache_clear()
     try:
-        store = reviews.default_path()
+        store = reviews.default_path(Settings())
         store.parent.mkdir(parents=True)
         # the user's taxonomy is the one in use (its head installed), so its labels are known
         monkeypatch.setattr(checks, "intent_labels", lambda settings=None: frozenset(EXAMPLES))
         reviews.record_label_correction(store, "c1", 0, "intent", "pay_bill", "track_parcel",
-                                        "qa", text="did my bill payment go through")
+                                        "qa", text="did my bill payment go through", settings=Settings())
         csv = write_csv(tmp_path / "ex.csv", all_rows())
         out = CliRunner().invoke(app, ["train-intents", str(csv), "--out", str(tmp_path / "h")])
         assert out.exit_code == 0, out.output

@@ -40,16 +40,12 @@ _FIELDS = ("seq", "at", "who", "action", "object", "before", "after")
 
 # --- the key ---------------------------------------------------------------------------------
 
-def load_key(path: Path | str | None = None) -> bytes:
-    """The HMAC key from ``path`` (default: ``settings.audit_key_file``), created on first use.
+def load_key(path: Path | str) -> bytes:
+    """The HMAC key from ``path`` (``settings.audit_key_file``), created on first use.
 
     A new key is 32 random bytes, hex, written to a temporary file with mode 0600 and linked
     into place, so two processes creating it at once end up with the same key.
     """
-    if path is None:
-        from tierlens.settings import get_settings
-
-        path = get_settings().audit_key_file
     path = Path(path).expanduser()
     try:
         if not path.exists():
@@ -264,8 +260,7 @@ def _anchors(con: sqlite3.Connection, anchors: Iterable[Anchor]) -> tuple[Verdic
     return None, checked
 
 
-def verify(path: Path | str, key: bytes | None = None,
-           anchors: Iterable[Anchor] = ()) -> Verdict:
+def verify(path: Path | str, key: bytes, anchors: Iterable[Anchor] = ()) -> Verdict:
     """Check the chain, the event tables and the anchors on one consistent copy of the store."""
     path = Path(path)
     if not path.exists():
@@ -278,7 +273,7 @@ def verify(path: Path | str, key: bytes | None = None,
         missing = sorted({t for t, _ in _EVENTS.values()} - tables)
         if missing:
             return Verdict(False, reason=f"table(s) {', '.join(missing)} are missing")
-        bad = _chain(con, key if key is not None else load_key()) or _tables(con)
+        bad = _chain(con, key) or _tables(con)
         checked = 0
         if bad is None:
             bad, checked = _anchors(con, anchors)

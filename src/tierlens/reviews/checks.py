@@ -24,7 +24,7 @@ from numbers import Real
 from pathlib import Path
 
 from tierlens.schema import ESCALATION_REASONS
-from tierlens.settings import Settings, get_settings
+from tierlens.settings import Settings
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 RESOLUTION_LABELS = ("resolved", "unresolved", "abandoned")
@@ -36,12 +36,12 @@ def _short(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def intent_labels(settings: Settings | None = None) -> frozenset[str]:
+def intent_labels(settings: Settings) -> frozenset[str]:
     """The bundled taxonomy's intents plus the labels of every installed intent head."""
     from tierlens.config import load_intents
 
     names = {it.name for it in load_intents()}
-    heads = (settings or get_settings()).models_dir / "heads"
+    heads = settings.models_dir / "heads"
     for path in sorted(Path(heads).glob("intent*.json")) if Path(heads).is_dir() else []:
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
@@ -49,7 +49,7 @@ def intent_labels(settings: Settings | None = None) -> frozenset[str]:
             continue  # a broken head is reported where it is loaded, not here
         if isinstance(doc, dict) and doc.get("kind") == "classifier":
             names.update(str(label) for label in doc.get("labels", []))
-    names.update(_warehouse_intents(settings or get_settings()))
+    names.update(_warehouse_intents(settings))
     return frozenset(names)
 
 
@@ -80,7 +80,7 @@ def _warehouse_intents(settings: Settings) -> set[str]:
     return out
 
 
-def known_labels(label_type: str, settings: Settings | None = None) -> frozenset[str]:
+def known_labels(label_type: str, settings: Settings) -> frozenset[str]:
     """The labels a correction of ``label_type`` may set."""
     if label_type == "intent":
         return intent_labels(settings)
@@ -90,7 +90,7 @@ def known_labels(label_type: str, settings: Settings | None = None) -> frozenset
                       "resolution": RESOLUTION_LABELS}.get(label_type, ()))
 
 
-def label_problem(label_type: str, value: str, settings: Settings | None = None) -> str | None:
+def label_problem(label_type: str, value: str, settings: Settings) -> str | None:
     """``None`` if ``value`` is a known label of ``label_type``, else why not."""
     labels = known_labels(label_type, settings)
     if value in labels:

@@ -39,7 +39,7 @@ from tierlens.config.scorecard import load_scorecard
 from tierlens.errors import StoreError, TierlensError
 from tierlens.reviews import audit, checks
 from tierlens.reviews.audit import GENESIS, conversation_object, flag_object, label_object
-from tierlens.settings import Settings, get_settings
+from tierlens.settings import Settings
 
 DISPOSITIONS = ("confirmed", "dismissed", "escalated")
 LABEL_TYPES = ("sentiment", "intent", "resolution", "escalation_reason")
@@ -119,11 +119,11 @@ def _append_only_triggers() -> str:
     return "\n".join(out)
 
 
-def default_path(settings: Settings | None = None) -> Path:
+def default_path(settings: Settings) -> Path:
     """Where the review store lives: ``settings.review_store`` (default
     ``data_dir/reviews/reviews.sqlite``; next to a ``--db`` warehouse, see
     :meth:`tierlens.settings.Settings.for_warehouse`)."""
-    return (settings or get_settings()).review_store
+    return settings.review_store
 
 
 def connect(path: Path | str) -> sqlite3.Connection:
@@ -150,6 +150,11 @@ def _store(path: Path | str) -> Iterator[sqlite3.Connection]:
         con.close()
 
 
+def _key(settings: Settings) -> bytes:
+    """The audit chain's HMAC key (``settings.audit_key_file``)."""
+    return audit.load_key(settings.audit_key_file)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
@@ -159,15 +164,16 @@ def canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def _audit(con: sqlite3.Connection, who: str, action: str, obj: str,
+def _audit(con: sqlite3.Connection, key: bytes, who: str, action: str, obj: str,
            before: Any, after: Any, at: str) -> int:
-    """Append one chained audit row. Must run inside the caller's IMMEDIATE transaction."""
+    """Append one chained audit row (``key``: the HMAC key of the settings' audit key file).
+    Must run inside the caller's IMMEDIATE transaction."""
     last = con.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     row = {"seq": seq, "at": at, "who": who, "action": action, "object": obj,
            "before": None if before is None else canonical(before),
            "after": None if after is None else canonical(after)}
-    h = audit.row_hash(audit.load_key(), prev, row)
+    h = audit.row_hash(key, prev, row)
     con.execute("INSERT INTO audit_log (seq, at, who, action, object, before, after, prev_hash, "
                 "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (seq, at, who, action, obj, row["before"], row["after"], prev, h))
@@ -202,11 +208,13 @@ def _need(value: str | None, what: str) -> str:
 
 
 def record_review(path: Path | str, conversation_id: str, reviewer: str,
-                  criteria: dict[str, int | None], total: float | None, note: str = "") -> int:
-    """Save a human review (criterion -> 1/0/None for N/A). Returns the audit seq."""
+                  criteria: dict[str, int | None], total: float | None, note: str = "", *,
+                  settings: Settings) -> int:
+    """Save a human review (criterion -> 1/0/None for N/A) against the settings' scorecard.
+    Returns the audit seq."""
     _need(conversation_id, "conversation_id")
     _need(reviewer, "reviewer")
-    card = load_scorecard(get_settings().scorecard_path)
+    card = load_scorecard(settings.scorecard_path)
     _valid(checks.review_problem(criteria, total, tuple(c.name for c in card.criteria)))
     at = _now()
     with _store(path) as con, _immediate(con):
@@ -219,12 +227,14 @@ def record_review(path: Path | str, conversation_id: str, reviewer: str,
         before = None if prev is None else {"criteria": json.loads(prev[0]), "total": prev[1],
                                             "note": prev[2], "reviewer": prev[3]}
         after = {"criteria": criteria, "total": total, "note": note or "", "reviewer": reviewer}
-        return _audit(con, reviewer, "review", conversation_object(conversation_id), before, after,
+        return _audit(con, _key(settings), reviewer, "review",
+                      conversation_object(conversation_id), before, after,
                       at)
 
 
 def record_disposition(path: Path | str, conversation_id: str, rule_id: str,
-                       turn_index: int | None, disposition: str, note: str, who: str) -> int:
+                       turn_index: int | None, disposition: str, note: str, who: str, *,
+                       settings: Settings) -> int:
     """Disposition a compliance flag. The note is required. Returns the audit seq."""
     _need(conversation_id, "conversation_id")
     _need(rule_id, "rule_id")
@@ -242,13 +252,13 @@ def record_disposition(path: Path | str, conversation_id: str, rule_id: str,
                     "note, who, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (conversation_id, rule_id, turn_index, disposition, note, who, at))
         before = None if prev is None else {"disposition": prev[0], "note": prev[1], "who": prev[2]}
-        return _audit(con, who, "disposition", obj, before,
+        return _audit(con, _key(settings), who, "disposition", obj, before,
                       {"disposition": disposition, "note": note}, at)
 
 
 def record_label_correction(path: Path | str, conversation_id: str, turn_index: int | None,
                             label_type: str, old_value: str | None, new_value: str, who: str,
-                            text: str | None = None, settings: Settings | None = None) -> int:
+                            text: str | None = None, *, settings: Settings) -> int:
     """Correct an auto label; stored as a labelled example. Returns the audit seq.
     ``settings``: whose warehouse's own intent taxonomies count as known labels."""
     return record_label_corrections(path, [{
@@ -257,7 +267,7 @@ def record_label_correction(path: Path | str, conversation_id: str, turn_index: 
 
 
 def record_label_corrections(path: Path | str, rows: list[dict[str, Any]],
-                             settings: Settings | None = None) -> int:
+                             settings: Settings) -> int:
     """Save several label corrections (keys as :func:`record_label_correction`'s arguments)
     in ONE transaction, each with its audit row: all of them or none. Returns the last audit
     seq (0 for no rows)."""
@@ -270,6 +280,7 @@ def record_label_corrections(path: Path | str, rows: list[dict[str, Any]],
                       "who": _need(r.get("who"), "who")})
     seq = 0
     at = _now()
+    key = _key(settings)
     with _store(path) as con, _immediate(con):
         for r in clean:
             ti, text = r.get("turn_index"), r.get("text")
@@ -278,13 +289,14 @@ def record_label_corrections(path: Path | str, rows: list[dict[str, Any]],
                         "old_value, new_value, text, who, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         (r["conversation_id"], ti, r["label_type"], r.get("old_value"),
                          r["new_value"], text, r["who"], at))
-            seq = _audit(con, r["who"], "label_correction", obj, {"value": r.get("old_value")},
+            seq = _audit(con, key, r["who"], "label_correction", obj,
+                         {"value": r.get("old_value")},
                          {"value": r["new_value"], "text_sha256": audit.text_digest(text)}, at)
     return seq
 
 
 def record_assignment(path: Path | str, conversation_id: str, assignee: str, assigned_by: str,
-                      status: str = "open") -> int:
+                      status: str = "open", *, settings: Settings) -> int:
     """Assign a conversation for review, or move it on (in_progress, done). Returns audit seq."""
     _need(conversation_id, "conversation_id")
     assignee = _need(assignee, "assignee")
@@ -297,7 +309,8 @@ def record_assignment(path: Path | str, conversation_id: str, assignee: str, ass
         con.execute("INSERT INTO assignments (conversation_id, assignee, assigned_by, at, status) "
                     "VALUES (?, ?, ?, ?, ?)", (conversation_id, assignee, assigned_by, at, status))
         before = None if prev is None else {"assignee": prev[0], "status": prev[1]}
-        return _audit(con, assigned_by, "assignment", conversation_object(conversation_id), before,
+        return _audit(con, _key(settings), assigned_by, "assignment",
+                      conversation_object(conversation_id), before,
                       {"assignee": assignee, "status": status}, at)
 
 
@@ -368,14 +381,14 @@ def export_corrections(path_or_conn: Path | str | sqlite3.Connection,
     return pl.DataFrame(rows, schema={"text": pl.String, "label": pl.String}, orient="row")
 
 
-def verify_audit_log(path: Path | str) -> tuple[bool, int | None]:
+def verify_audit_log(path: Path | str, settings: Settings) -> tuple[bool, int | None]:
     """Check the keyed chain and the event tables against it. Returns (ok, first bad seq).
 
     The seq is None when the damage can't be pinned on one audit row (e.g. an event row
     with no audit row). :func:`tierlens.reviews.audit.verify` gives the reason and also
     checks the warehouse's anchors.
     """
-    verdict = audit.verify(path)
+    verdict = audit.verify(path, _key(settings))
     return verdict.ok, verdict.seq
 
 
