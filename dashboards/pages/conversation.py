@@ -10,9 +10,9 @@ import streamlit as st
 
 from tierlens.dashboard import auth, params, reviews, ui
 from tierlens.dashboard import conversation_view as cv
+from tierlens.dashboard.queries import conversation as conversation_q
 from tierlens.dashboard.reviews import LABEL_TYPES, ReviewError
 from tierlens.metrics.scorecard import load_scorecard
-from tierlens.settings import get_settings
 
 user = auth.guard("conversation")
 st.title("Conversation")
@@ -20,7 +20,7 @@ st.title("Conversation")
 cid, why = params.text("id", st.query_params.get("id"))
 ui.warn([why] if why else [])
 if not cid:
-    recent = ui.q("recent_conversation_ids", 200) or []
+    recent = ui.q(conversation_q.recent_conversation_ids, 200) or []
     cid = st.selectbox("Conversation", recent, index=None, placeholder="Pick a conversation",
                        key="conv_pick")
     if cid:
@@ -28,7 +28,7 @@ if not cid:
 if not cid:
     st.stop()
 
-head = ui.q("conversation", cid)
+head = ui.q(conversation_q.conversation, cid)
 if head is None or head.is_empty():
     st.warning(f"No conversation {cid[:40]!r} in the serving snapshot.")
     st.stop()
@@ -43,8 +43,8 @@ facts = [("Tier path", h.get("tier_path")), ("First queue", h.get("first_queue")
 for col, chunk in zip(st.columns(2), (facts[:4], facts[4:])):
     col.markdown("  \n".join(f"**{k}:** {'unknown' if v is None else v}" for k, v in chunk))
 
-turns = ui.q("transcript", cid)
-flags = ui.q("flags_of", cid)
+turns = ui.q(conversation_q.transcript, cid)
+flags = ui.q(conversation_q.flags_of, cid)
 spans: dict[int, list[tuple[int, int, str]]] = {}
 if flags is not None:
     for f in flags.iter_rows(named=True):
@@ -76,7 +76,7 @@ if user.role not in ("qa_manager", "admin"):
 store = ui.review_store()
 
 st.subheader("Review this conversation")
-card = load_scorecard(get_settings().scorecard_path)
+card = load_scorecard(ui.settings().scorecard_path)
 with st.form("review"):
     st.caption("Answer every criterion (N/A where it does not apply).")
     choice = {"met": 1, "not met": 0, "N/A": None}

@@ -24,7 +24,12 @@ import polars as pl
 from tierlens.errors import InputError, StoreError
 from tierlens.metrics.derive import OUTCOME_COLUMNS, derive
 from tierlens.metrics.routing import policy_frame
-from tierlens.metrics.scorecard import CRITERIA, agreement, load_scorecard
+from tierlens.metrics.scorecard import (
+    agreement,
+    human_criteria_scores,
+    latest_reviews,
+    load_scorecard,
+)
 from tierlens.metrics.trust import (
     apply_labels,
     latest_labels,
@@ -211,7 +216,8 @@ def kpis_for_month(con: duckdb.DuckDBPyConnection, month: str,
 
 
 def human_review_scores(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Each reviewer's latest review of each conversation, one row per criterion.
+    """Each reviewer's latest review of each conversation, one row per criterion
+    (:func:`tierlens.metrics.scorecard.latest_reviews`: calibration is defined there, once).
 
     Reads the ``reviews`` mirror (``criteria`` is JSON ``{criterion: 1 | 0 | null}``).
     Columns: conversation_id, reviewer, criterion, score.
@@ -222,16 +228,8 @@ def human_review_scores(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                                  "criterion": pl.String, "score": pl.Int8})
     if not exists or not exists[0]:
         return empty
-    rev = _frame(con, """SELECT conversation_id, reviewer, criteria FROM reviews
-                         QUALIFY row_number() OVER (PARTITION BY conversation_id, reviewer
-                                                    ORDER BY seq DESC) = 1""")
-    if rev.is_empty():
-        return empty
-    dtype = pl.Struct({c: pl.Int8 for c in CRITERIA})
-    return (rev.with_columns(pl.col("criteria").str.json_decode(dtype)).unnest("criteria")
-            .unpivot(index=["conversation_id", "reviewer"], variable_name="criterion",
-                     value_name="score")
-            .with_columns(pl.col("score").cast(pl.Int8)))
+    rev = _frame(con, "SELECT seq, conversation_id, reviewer, criteria, total FROM reviews")
+    return human_criteria_scores(latest_reviews(rev, "seq")) if not rev.is_empty() else empty
 
 
 def qa_agreement(con: duckdb.DuckDBPyConnection, model_version: str | None = None

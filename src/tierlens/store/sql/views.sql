@@ -101,3 +101,21 @@ FROM topic_monthly m JOIN topic_centroids c USING (topic_id);
 -- grain: one row per conversation with a request
 CREATE OR REPLACE VIEW conversation_topics AS
 SELECT conversation_id, topic_id, distance, turn_index FROM conversation_topic_assignments;
+
+-- Versioned derive outputs, as published: only the current model version's rows, so a
+-- rescore under a new version never shows (or counts) a conversation twice. The snapshot
+-- publishes each under the table's own name (tierlens.store.publish.PUBLISHED_FROM).
+-- grain: one row per conversation (current model version)
+CREATE OR REPLACE VIEW outcomes_current AS
+SELECT * FROM outcomes
+WHERE model_version = (SELECT version FROM current_versions WHERE component = 'model');
+
+-- grain: one row per conversation and criterion (current model version)
+CREATE OR REPLACE VIEW qa_criteria_scores_current AS
+SELECT * FROM qa_criteria_scores
+WHERE model_version = (SELECT version FROM current_versions WHERE component = 'model');
+
+-- grain: one row per evidence kind, expected queue and actual queue (current model version)
+CREATE OR REPLACE VIEW misroute_matrix_current AS
+SELECT * FROM misroute_matrix
+WHERE model_version = (SELECT version FROM current_versions WHERE component = 'model');
