@@ -8,7 +8,7 @@ Labels, formats, directions and targets come from the KPI catalogue
 import polars as pl
 import streamlit as st
 
-from tierlens.dashboard import auth, kpi_view, params, report, ui
+from tierlens.dashboard import auth, kpi_view, params, ui
 from tierlens.dashboard.queries import executive as executive_q
 from tierlens.metrics.catalogue import kpi_info
 
@@ -65,10 +65,10 @@ if months:
 
         st.subheader("Monthly report")
         c1, c2 = st.columns(2)
-        c1.download_button("Download report (HTML)", report.monthly_html(month, table),
+        c1.download_button("Download report (HTML)", ui.report_file("html", month, table),
                            file_name=f"tierlens-report-{month}.html", mime="text/html",
                            key="report_html")
-        c2.download_button("Download report (PDF)", report.monthly_pdf(month, table),
+        c2.download_button("Download report (PDF)", ui.report_file("pdf", month, table),
                            file_name=f"tierlens-report-{month}.pdf", mime="application/pdf",
                            key="report_pdf")
 

@@ -24,6 +24,7 @@ import polars as pl
 import streamlit as st
 
 from tierlens.dashboard import audit, context, queries, reviews
+from tierlens.dashboard.queries.base import connect as connect_snapshot
 from tierlens.errors import StoreError
 from tierlens.export import csv_safe
 from tierlens.settings import Settings
@@ -71,10 +72,22 @@ def _resolve(module: str, name: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name)
 
 
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _database(snap: str, mtime: float) -> duckdb.DuckDBPyConnection:
+    """One read-only DuckDB instance per published snapshot (its mtime is in the key, so a new
+    publish opens the new file). Each query takes a cursor of it: no file open per query, and
+    DuckDB's buffer cache stays warm across queries and sessions. A replaced snapshot's
+    instance keeps reading the file it opened until it is dropped from this cache."""
+    return connect_snapshot(Path(snap))
+
+
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=512, show_spinner=False)
 def _cached(module: str, name: str, snap: str, mtime: float, args: tuple, kwargs: tuple) -> Any:
-    with queries.open_snapshot(Path(snap)) as con:
+    con = _database(snap, mtime).cursor()  # a cursor per query: safe across session threads
+    try:
         return _resolve(module, name)(con, *args, **dict(kwargs))
+    finally:
+        con.close()
 
 
 def q(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -201,6 +214,17 @@ def _state(path: Path) -> tuple[float, int]:
 def _verify(path: str, state: tuple, wal: tuple, key_file: str, key_state: tuple
             ) -> audit.Verdict:
     return audit.verify(Path(path), key=audit.load_key(key_file))
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
+def report_file(kind: str, month: str, table: pl.DataFrame) -> bytes:
+    """The monthly report (``html`` or ``pdf``, :mod:`tierlens.dashboard.report`) of the KPI
+    table shown, built once per table instead of on every rerun of the page."""
+    from tierlens.dashboard import report
+
+    if kind == "pdf":
+        return report.monthly_pdf(month, table)
+    return report.monthly_html(month, table).encode("utf-8")
 
 
 def audit_verdict(store: Path) -> audit.Verdict:

@@ -39,12 +39,17 @@ def snapshot(settings: Settings) -> Path:
     return snapshot_path(settings.serving_dir)
 
 
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published snapshot (NotComputed before the first)."""
+    if not Path(path).exists():
+        raise NotComputed("serving snapshot", "run `tierlens ingest` (or `tierlens run`)")
+    return duckdb.connect(str(path), read_only=True)
+
+
 @contextmanager
 def open_snapshot(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived read-only connection to the published snapshot."""
-    if not Path(path).exists():
-        raise NotComputed("serving snapshot", "run `tierlens ingest` (or `tierlens run`)")
-    con = duckdb.connect(str(path), read_only=True)
+    con = connect(path)
     try:
         yield con
     finally:
