@@ -78,6 +78,10 @@ def build(path: Path, n: int) -> None:
            (j % 3 - 1)::DOUBLE AS sentiment_score
     FROM conversations c, range(6) r(j)""")
     con.execute("""
+    CREATE TABLE conversation_agents AS
+    SELECT DISTINCT conversation_id, speaker AS role, agent_id FROM turns
+    WHERE speaker IN ('agent', 'bot') AND agent_id IS NOT NULL""")
+    con.execute("""
     CREATE TABLE conversation_scores AS
     SELECT conversation_id, -0.4 AS sentiment_start, (h(conversation_id) % 200) / 100.0 - 1 AS sentiment_end,
            0.3 AS sentiment_delta,

@@ -14,7 +14,7 @@ from tierlens.dashboard.queries import compliance as compliance_q
 from tierlens.dashboard.queries import executive as executive_q
 from tierlens.dashboard.queries import qa as qa_q
 from tierlens.dashboard.queries import routing as routing_q
-from tierlens.dashboard.queries.base import SEVERITY_RANK
+from tierlens.dashboard.queries.base import SEVERITY_RANK, people
 from tierlens.dashboard.throttle import Throttle
 from tierlens.dashboard.ui import evidence_span, highlight
 from tierlens.settings import Settings
@@ -170,3 +170,17 @@ def test_kpi_view_comparison_and_metric_args():
     args = kpi_view.metric_args(table.row(1, named=True), info["aht_seconds"])
     assert args["value"] == "300 s" and args["delta"] == "-20 s vs 2026-09"
     assert args["delta_color"] == "inverse" and "handle time" in args["help"]
+
+
+def test_leaderboard_reads_who_spoke_from_conversation_agents(scored_root):
+    """The published ``conversation_agents`` replaces a scan of the turns: same counts."""
+    with open_snapshot(_snap(scored_root)) as con:
+        assert people(con) == "conversation_agents"
+        board = qa_q.leaderboard(con, Filters(), "agent")
+        one = qa_q.filtered_count(con, Filters(agent=board["agent_id"][0]))
+        from_turns = dict(con.execute(
+            "SELECT agent_id, count(DISTINCT conversation_id) FROM turns "
+            "WHERE speaker = 'agent' AND agent_id IS NOT NULL GROUP BY 1").fetchall())
+    assert board.height > 1
+    assert dict(zip(board["agent_id"], board["conversations"], strict=True)) == from_turns
+    assert one == from_turns[board["agent_id"][0]]

@@ -22,7 +22,7 @@ PUBLISHED = ("conversations", "turns", "conversation_scores", "compliance_flags"
              "ingest_runs", "quarantine", "dq_results", "flow_runs", "alerts", "pii_spans",
              "misroute_matrix", "qa_criteria_scores", "current_versions", "reviews",
              "audit_log", "audit_anchors", "outcomes", "verification_sample", "topics",
-             "conversation_topics", "routing_policy")
+             "conversation_topics", "routing_policy", "conversation_agents")
 
 # Published names read from another relation: the versioned derive outputs hold every model
 # version, the dashboard sees the current one only (views.sql, ``*_current``).

@@ -69,6 +69,17 @@ _INGEST_TABLES = ("conversations", "turns", "ingest_runs", "quarantine", "dq_res
 _FLOW_TABLES = ("flow_runs", "alerts")
 
 
+_PEOPLE_FROM_TURNS = ("(SELECT DISTINCT conversation_id, speaker AS role, agent_id FROM turns "
+                      "WHERE speaker IN ('agent', 'bot') AND agent_id IS NOT NULL)")
+
+
+def people(con: duckdb.DuckDBPyConnection) -> str:
+    """Who spoke in each conversation (``conversation_id, role, agent_id``; role agent | bot):
+    the published ``conversation_agents`` (6x smaller than the turns), else derived from the
+    turns of an older snapshot."""
+    return "conversation_agents" if has(con, "conversation_agents") else _PEOPLE_FROM_TURNS
+
+
 def scored(con: duckdb.DuckDBPyConnection) -> bool:
     """True when ``conversation_scores`` exists and holds scored rows.
 

@@ -8,7 +8,14 @@ from typing import Any
 
 import duckdb
 
-from tierlens.dashboard.queries.base import SENTIMENT_CUT, TIER_PATHS, NotComputed, need, scored
+from tierlens.dashboard.queries.base import (
+    SENTIMENT_CUT,
+    TIER_PATHS,
+    NotComputed,
+    need,
+    people,
+    scored,
+)
 
 
 @dataclass(frozen=True)
@@ -56,8 +63,9 @@ class Filters:
         return any(getattr(self, f) is not None for f in self.SCORE_FIELDS)
 
 
-def where_sql(f: Filters, scores: bool) -> tuple[str, list[Any]]:
-    """WHERE clause over ``c`` (conversations) and ``s`` (conversation_scores)."""
+def where_sql(f: Filters, scores: bool, who: str = "conversation_agents") -> tuple[str, list[Any]]:
+    """WHERE clause over ``c`` (conversations) and ``s`` (conversation_scores); ``who``: the
+    relation of who spoke in each conversation (:func:`.base.people`)."""
     if f.needs_scores() and not scores:
         raise NotComputed("conversation_scores")
     w, p = ["TRUE"], []
@@ -76,12 +84,12 @@ def where_sql(f: Filters, scores: bool) -> tuple[str, list[Any]]:
             w.append(f"c.{'first_queue' if col == 'queue' else col} = ?")
             p.append(v)
     if f.agent:
-        w.append("EXISTS (SELECT 1 FROM turns t WHERE t.conversation_id = c.conversation_id "
-                 "AND t.speaker = 'agent' AND t.agent_id = ?)")
+        w.append(f"EXISTS (SELECT 1 FROM {who} t WHERE t.conversation_id = c.conversation_id "
+                 "AND t.role = 'agent' AND t.agent_id = ?)")
         p.append(f.agent)
     if f.bot_version:
-        w.append("(c.bot_version = ? OR EXISTS (SELECT 1 FROM turns t WHERE t.conversation_id = "
-                 "c.conversation_id AND t.speaker = 'bot' AND t.agent_id = ?))")
+        w.append(f"(c.bot_version = ? OR EXISTS (SELECT 1 FROM {who} t WHERE t.conversation_id "
+                 "= c.conversation_id AND t.role = 'bot' AND t.agent_id = ?))")
         p.extend([f.bot_version, f.bot_version])
     if f.sentiment == "negative":
         w.append("s.sentiment_end < ?")
@@ -116,7 +124,7 @@ def base_sql(con: duckdb.DuckDBPyConnection, f: Filters, *, select_scores: bool 
     """
     need(con, "conversations")
     scores = scored(con)
-    where, p = where_sql(f, scores)
+    where, p = where_sql(f, scores, people(con) if f.agent or f.bot_version else "")
     conv_filter = any(getattr(f, k) is not None for k in
                       ("date_from", "date_to", "tier", "queue", "intent", "agent", "bot_version"))
     need_s = scores and (select_scores or f.needs_scores())

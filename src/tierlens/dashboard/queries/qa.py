@@ -14,13 +14,14 @@ import re
 import duckdb
 import polars as pl
 
-from tierlens.dashboard.queries.base import NotComputed, columns, df, need, scored
+from tierlens.dashboard.queries.base import NotComputed, columns, df, need, people, scored
 from tierlens.dashboard.queries.filters import Filters, base_sql
 
 
 def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """Distinct values for the QA filter widgets."""
     need(con, "conversations", "turns")
+    who = people(con)
 
     def col(sql: str) -> list[str]:
         return [str(r[0]) for r in con.execute(sql).fetchall() if r[0] is not None]
@@ -28,8 +29,8 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     out = {
         "queue": col("SELECT DISTINCT first_queue FROM conversations ORDER BY 1"),
         "intent": col("SELECT DISTINCT intent FROM conversations ORDER BY 1"),
-        "agent": col("SELECT DISTINCT agent_id FROM turns WHERE speaker = 'agent' ORDER BY 1"),
-        "bot_version": col("SELECT DISTINCT agent_id FROM turns WHERE speaker = 'bot' UNION "
+        "agent": col(f"SELECT DISTINCT agent_id FROM {who} WHERE role = 'agent' ORDER BY 1"),
+        "bot_version": col(f"SELECT DISTINCT agent_id FROM {who} WHERE role = 'bot' UNION "
                            "SELECT DISTINCT bot_version FROM conversations ORDER BY 1"),
         "resolution": [],
     }
@@ -90,8 +91,7 @@ def leaderboard(con: duckdb.DuckDBPyConnection, f: Filters, by: str) -> pl.DataF
     if use_bot_column:  # the bot version is on the conversation: no need to scan the turns
         return df(con, f"SELECT c.bot_version, count(*) AS conversations, {agg} {frm} "
                         f"AND c.bot_version IS NOT NULL GROUP BY 1 ORDER BY {order}", p)
-    who_sql = (f"SELECT DISTINCT conversation_id, agent_id FROM turns "
-               f"WHERE speaker = '{speaker}' AND agent_id IS NOT NULL")
+    who_sql = f"SELECT conversation_id, agent_id FROM {people(con)} WHERE role = '{speaker}'"
     joined = re.sub(r"^FROM (\w+ [cs])", r"FROM \1 JOIN who USING (conversation_id)", frm)
     return df(con, f"""
         WITH who AS ({who_sql})

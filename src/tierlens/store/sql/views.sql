@@ -83,6 +83,13 @@ LEFT JOIN applied_versions ar
 WHERE h.rulebook_version = coalesce(
     ar.version, (SELECT version FROM current_versions WHERE component = 'rulebook'));
 
+-- grain: one row per conversation, role (agent | bot) and agent id (a bot's: its version)
+-- that spoke in it: the dashboard's agent filters and leaderboards read it instead of the turns
+CREATE OR REPLACE VIEW conversation_agents AS
+SELECT DISTINCT conversation_id, speaker AS role, agent_id
+FROM core_turns
+WHERE speaker IN ('agent', 'bot') AND agent_id IS NOT NULL;
+
 -- grain: one row per month (cohort = start month), tier (ai, human, all) and KPI
 CREATE OR REPLACE VIEW kpi_monthly AS
 SELECT month, tier, kpi, value, numerator, denominator, model_version, as_of,
