@@ -2,7 +2,7 @@
 already checked.
 
 ``dashboards/streamlit_app.py`` is the dashboard's one entry point: it reads the settings
-once (``get_settings()``), installs them here with :func:`begin_run`, checks the login
+once, installs them here with :func:`begin_run`, checks the login
 against the session store once (:func:`tierlens.dashboard.auth.resume`) and runs the page.
 Pages and helpers read :func:`settings` instead of reading the environment themselves;
 library functions take the settings (or a path) as a parameter.
