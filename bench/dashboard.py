@@ -8,9 +8,9 @@ conversation_scores (routing and tier flags included), compliance_flags, kpi_mon
 KPI of the catalogue, with the trust layer's columns), qa_criteria_scores, misroute_matrix,
 verification_sample, topics and conversation_topics, ingest_runs, quarantine, dq_results,
 flow_runs and alerts. Then, for each page, runs the query functions the page calls on its
-first load (its module of :mod:`tierlens.dashboard.queries`) on a fresh read-only
-connection, as the dashboard does on a cache miss: ``cold`` is the first run, ``warm`` the
-median of 3 more. With ``--apptest`` it also renders every page with Streamlit's AppTest as
+first load (its module of :mod:`tierlens.dashboard.queries`), each on a cursor of one
+read-only DuckDB instance as ``ui.q`` does on a cache miss: ``cold`` is the first run on a
+fresh instance, ``warm`` the median of 3 more. With ``--apptest`` it also renders every page with Streamlit's AppTest as
 admin, twice: ``first`` (its queries not cached yet) and ``again`` (the same page rerun, as
 after a widget change). Prints a table; the numbers are this machine's, not a test.
 """
@@ -36,6 +36,7 @@ from tierlens.dashboard.queries import qa as qa_q
 from tierlens.dashboard.queries import review_queue as review_queue_q
 from tierlens.dashboard.queries import routing as routing_q
 from tierlens.dashboard.queries import topics as topics_q
+from tierlens.dashboard.queries.base import connect
 from tierlens.metrics.kpis import kpi_catalogue
 
 N_TOPICS = 60
@@ -242,14 +243,18 @@ def pages(month: str, cid: str, flagged: str) -> dict[str, list[Call]]:
     }
 
 
-def time_page(snap: Path, calls: list[Call]) -> float:
+def time_page(db: duckdb.DuckDBPyConnection, calls: list[Call]) -> float:
+    """Run a page's queries as ``ui.q`` does on a cache miss: a cursor of the snapshot's one
+    read-only DuckDB instance per query."""
     t0 = time.perf_counter()
     for fn, args in calls:
+        con = db.cursor()
         try:
-            with open_snapshot(snap) as con:  # fresh connection per query, as ui.q does
-                fn(con, *args)
+            fn(con, *args)
         except NotComputed as exc:
             raise RuntimeError(f"{fn.__module__}.{fn.__name__}: {exc}") from exc
+        finally:
+            con.close()
     return time.perf_counter() - t0
 
 
@@ -335,8 +340,10 @@ def main() -> None:
           f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     print(f"{'page (queries only)':<55} {'cold s':>8} {'warm s':>8}")
     for page, calls in pages(month, cid, flagged).items():
-        cold = time_page(snap, calls)
-        warm = statistics.median(time_page(snap, calls) for _ in range(3))
+        db = connect(snap)  # a fresh instance: cold = its first run (as after a publish)
+        cold = time_page(db, calls)
+        warm = statistics.median(time_page(db, calls) for _ in range(3))
+        db.close()
         print(f"{page:<55} {cold:8.3f} {warm:8.3f}")
     if args.apptest:
         print(f"\n{'AppTest render (admin)':<55} {'first s':>8} {'again s':>8}  target <2 / <0.5")

@@ -15,6 +15,7 @@ from tierlens.dashboard.queries import executive as executive_q
 from tierlens.dashboard.queries import qa as qa_q
 from tierlens.dashboard.queries import routing as routing_q
 from tierlens.dashboard.queries.base import SEVERITY_RANK, people
+from tierlens.dashboard.queries.filters import base_sql
 from tierlens.dashboard.throttle import Throttle
 from tierlens.dashboard.ui import evidence_span, highlight
 from tierlens.settings import Settings
@@ -184,3 +185,14 @@ def test_leaderboard_reads_who_spoke_from_conversation_agents(scored_root):
     assert board.height > 1
     assert dict(zip(board["agent_id"], board["conversations"], strict=True)) == from_turns
     assert one == from_turns[board["agent_id"][0]]
+
+
+@pytest.mark.parametrize("f", [Filters(), Filters(red_flag=False), Filters(tier="ai")])
+def test_worst_first_list_matches_a_plain_sort(scored_root, f):
+    """The top-N shortcut (cut on the scores before the join) returns the plain sort's rows."""
+    with open_snapshot(_snap(scored_root)) as con:
+        got = qa_q.conversation_list(con, f, 7)
+        frm, p, _ = base_sql(con, f)
+        want = con.execute(f"SELECT c.conversation_id {frm} ORDER BY s.qa_score ASC NULLS LAST, "
+                           "c.started_at DESC, c.conversation_id LIMIT 7", p).fetchall()
+    assert got["conversation_id"].to_list() == [r[0] for r in want]

@@ -45,8 +45,26 @@ def conversation_list(con: duckdb.DuckDBPyConnection, f: Filters, limit: int = 5
     extra = ("s.qa_score, s.resolution, s.sentiment_start, s.sentiment_end, s.red_flag, "
              "s.risk_score, s.escalated" if scores else "NULL::DOUBLE AS qa_score")
     order = "s.qa_score ASC NULLS LAST, c.started_at DESC" if scores else "c.started_at DESC"
+    cut, cp = _score_cut(con, f, limit) if scores else ("", [])
     return df(con, f"SELECT c.conversation_id, c.started_at, c.first_queue, c.tier_path, "
-                    f"c.intent, {extra} {frm} ORDER BY {order} LIMIT ?", [*p, int(limit)])
+                    f"c.intent, {extra} {frm} {cut} ORDER BY {order} LIMIT ?",
+              [*p, *cp, int(limit)])
+
+
+def _score_cut(con: duckdb.DuckDBPyConnection, f: Filters, limit: int) -> tuple[str, list]:
+    """Without conversation filters, the worst ``limit`` QA scores are found in
+    ``conversation_scores`` alone, so the join to ``conversations`` only meets those rows (and
+    their ties) instead of all of them: ``AND s.qa_score <= the limit-th score``. No cut
+    when that score is NULL (fewer scored rows than ``limit``: the NULLs are in the list)."""
+    if any(getattr(f, k) is not None for k in Filters.CONVERSATION_FIELDS):
+        return "", []
+    frm, p, _ = base_sql(con, f, select_conv=False)
+    v = con.execute(f"SELECT CASE WHEN count(qa_score) = count(*) THEN max(qa_score) END FROM "
+                    f"(SELECT s.qa_score {frm} ORDER BY s.qa_score ASC NULLS LAST LIMIT ?)",
+                    [*p, int(limit)]).fetchone()
+    if v is None or v[0] is None:
+        return "", []
+    return "AND s.qa_score <= ?", [v[0]]
 
 
 def filtered_count(con: duckdb.DuckDBPyConnection, f: Filters) -> int:
@@ -120,7 +138,7 @@ def auto_totals(con: duckdb.DuckDBPyConnection, ids: list[str]) -> pl.DataFrame:
 
 # --- coaching -------------------------------------------------------------------------------
 
-def _scoredbase_sql(con: duckdb.DuckDBPyConnection, f: Filters) -> tuple[str, list]:
+def _scored_from(con: duckdb.DuckDBPyConnection, f: Filters) -> tuple[str, list]:
     frm, p, scores = base_sql(con, f)
     if not scores:
         raise NotComputed("conversation_scores")
@@ -136,27 +154,34 @@ def _criteria(con: duckdb.DuckDBPyConnection) -> str:
 
 def coach_trend(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     """Mean QA score per month. Grain: one row per month (UTC month of ``started_at``)."""
-    frm, p = _scoredbase_sql(con, f)
+    frm, p = _scored_from(con, f)
     return df(con, f"SELECT strftime(c.started_at, '%Y-%m') AS month, count(*) AS conversations,"
                     f" avg(s.qa_score) AS qa_score_mean {frm} GROUP BY 1 ORDER BY 1", p)
 
 
+def _ids(con: duckdb.DuckDBPyConnection, f: Filters) -> tuple[str, list]:
+    """``SELECT conversation_id`` of the conversations under ``f``, with the fewest joins."""
+    frm, p, scores = base_sql(con, f, select_scores=False, select_conv=False)
+    if not scores:
+        raise NotComputed("conversation_scores")
+    return f"SELECT conversation_id {frm}", p
+
+
 def coach_criteria(con: duckdb.DuckDBPyConnection, f: Filters, team: Filters) -> pl.DataFrame:
     """Each criterion's met rate for the subject and for the team (``team``: the same filters
-    without the subject), weakest first. Grain: one row per criterion. N/A is left out."""
-    frm, p = _scoredbase_sql(con, f)
-    tfrm, tp = _scoredbase_sql(con, team)
+    without the subject), weakest first. Grain: one row per criterion. N/A is left out.
+
+    One pass over the criterion scores: the subject's conversations are a small hash join,
+    and a team without filters (everyone) adds no join at all."""
+    mine, p = _ids(con, f)
+    in_team, tp = ("", []) if team == Filters() else _ids(con, team)
+    where = f"WHERE q.conversation_id IN ({in_team})" if in_team else ""
     return df(con, f"""
-        WITH mine AS (SELECT c.conversation_id {frm}),
-             team AS (SELECT c.conversation_id {tfrm}),
-             q AS ({_criteria(con)})
-        SELECT q.criterion,
-               count(*) FILTER (WHERE q.conversation_id IN (SELECT conversation_id FROM mine))
-                   AS applicable,
-               avg(q.score) FILTER (WHERE q.conversation_id IN (SELECT conversation_id FROM mine))
-                   AS met_rate,
+        WITH mine AS ({mine}), q AS ({_criteria(con)})
+        SELECT q.criterion, count(m.conversation_id) AS applicable,
+               avg(q.score) FILTER (WHERE m.conversation_id IS NOT NULL) AS met_rate,
                avg(q.score) AS team_met_rate
-        FROM q WHERE q.conversation_id IN (SELECT conversation_id FROM team)
+        FROM q LEFT JOIN mine m ON m.conversation_id = q.conversation_id {where}
         GROUP BY 1 HAVING applicable > 0
         ORDER BY met_rate, team_met_rate - met_rate DESC, criterion""", [*p, *tp])
 
@@ -165,7 +190,7 @@ def coach_examples(con: duckdb.DuckDBPyConnection, f: Filters, criterion: str,
                    limit: int = 5) -> pl.DataFrame:
     """The subject's conversations that missed ``criterion``, worst QA score first. Grain: one
     row per conversation."""
-    frm, p = _scoredbase_sql(con, f)
+    frm, p = _scored_from(con, f)
     return df(con, f"""
         SELECT c.conversation_id, c.started_at, c.intent, s.qa_score, s.resolution
         {frm} AND c.conversation_id IN (SELECT conversation_id FROM ({_criteria(con)})
