@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import APP, PAGES, ROLE_USERS
+from streamlit.testing.v1 import AppTest
 from test_reviews import _fill
 
 from tierlens.dashboard import audit, reviews
@@ -150,3 +152,27 @@ def test_a_corrupt_store_gives_one_line_not_a_traceback(tmp_path):
     bad = _cli(path)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
     assert bad.stderr.count("\n") == 1 and str(path) in bad.stderr, bad.stderr
+
+
+def test_compliance_page_checks_the_chain_again_only_after_a_change(scored_env, monkeypatch):
+    """A rerun (a widget change) reuses the verdict; a new disposition is checked again."""
+    from tierlens.dashboard import auth
+    from tierlens.dashboard import ui as dashboard_ui
+    from tierlens.settings import get_settings
+
+    calls = []
+    real = audit.verify
+    monkeypatch.setattr(audit, "verify", lambda *a, **k: calls.append(1) or real(*a, **k))
+    dashboard_ui._verify.clear()
+    store = reviews.default_path(get_settings())
+    reviews.record_disposition(store, "c-x", "rule", 1, "dismissed", "seen", "comp")
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.session_state[auth.SESSION_KEY] = ROLE_USERS["compliance"]
+    at.run()
+    at.switch_page(str(PAGES / "compliance.py")).run()
+    at.run()
+    assert not at.exception and len(calls) == 1
+    assert any("Audit chain verified" in s.value for s in at.success)
+    reviews.record_disposition(store, "c-x", "rule", 1, "confirmed", "real", "comp")
+    at.run()
+    assert len(calls) == 2

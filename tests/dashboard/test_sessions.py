@@ -115,3 +115,15 @@ def test_a_session_revoked_elsewhere_logs_this_tab_out(scored_env):
     at.run()
     assert [t.value for t in at.title] == ["tierlens"]
     assert auth.TOKEN_KEY not in at.session_state
+
+
+def test_one_session_store_lookup_per_run(scored_env, monkeypatch):
+    """The app resolves the login; the page's guard reuses it instead of opening the session
+    store a second time. Logging in opens it twice: to create the session, then once for the
+    run that shows the landing page."""
+    opened = []
+    real = SessionStore._connect
+    monkeypatch.setattr(SessionStore, "_connect", lambda self: opened.append(1) or real(self))
+    at = _logged_in_app()
+    assert [t.value for t in at.title] == ["Monthly KPIs"]
+    assert len(opened) == 2
