@@ -202,15 +202,17 @@ def fmt(value: Any, pct: bool = False) -> str:
     return str(value)
 
 
-def _state(path: Path) -> tuple[float, int]:
+def _state(path: Path) -> tuple[int, int, int]:
+    """What changes when a file is written: its size, mtime and ctime (a tool can set the
+    mtime back, not the ctime)."""
     try:
         st_ = path.stat()
     except FileNotFoundError:
-        return 0.0, 0
-    return st_.st_mtime, st_.st_size
+        return 0, 0, 0
+    return st_.st_size, st_.st_mtime_ns, st_.st_ctime_ns
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
 def _verify(path: str, state: tuple, wal: tuple, key_file: str, key_state: tuple
             ) -> audit.Verdict:
     return audit.verify(Path(path), key=audit.load_key(key_file))
@@ -229,9 +231,9 @@ def report_file(kind: str, month: str, table: pl.DataFrame) -> bytes:
 
 def audit_verdict(store: Path) -> audit.Verdict:
     """The audit chain's check (:func:`tierlens.dashboard.audit.verify`), rerun only when the
-    review store changed: keyed on the store file's and its write-ahead log's mtime and size,
-    (and the key's), so a rerun of the page (a widget change) costs a stat, not a full chain
-    walk."""
+    review store changed: keyed on the store file's and its write-ahead log's size, mtime and
+    ctime (and the key's), so a rerun of the page (a widget change) costs a stat, not a full
+    chain walk; rechecked at least every 15 minutes anyway."""
     key_file = Path(settings().audit_key_file).expanduser()
     return _verify(str(store), _state(store), _state(store.with_name(store.name + "-wal")),
                    str(key_file), _state(key_file))
