@@ -5,11 +5,15 @@ Logging in is required; a login lasts across reloads and tabs through a session 
 (tierlens.dashboard.auth.PAGE_ACCESS); every page also calls `auth.guard` itself, so a
 page opened by URL without the right role shows "access denied" and runs no query.
 An error a page doesn't handle becomes one line (`ui.failed`), never a traceback.
+
+This is the dashboard's one reader of the settings: it installs them for the run
+(tierlens.dashboard.context), and pages and helpers take them from there.
 """
 
 import streamlit as st
 
-from tierlens.dashboard import auth
+from tierlens.dashboard import auth, context
+from tierlens.settings import get_settings
 
 st.set_page_config(page_title="tierlens", layout="wide")
 
@@ -24,7 +28,10 @@ PAGES = {
     "topics": ("Topics", ":material/category:"),
 }
 
-user = auth.resume()  # this tab's login, else the session cookie's (reload, new tab)
+settings = get_settings()
+context.begin_run(settings)
+user = auth.resume(settings)  # this tab's login, else the session cookie's (reload, new tab)
+context.mark_checked()  # the page's guard reuses it: one session-store look-up per run
 if user is None:
     # Every page's URL shows the login form, so a deep link (`/conversation?id=X`) keeps its
     # path and query parameters and, once logged in, the same URL opens the real page.
@@ -39,7 +46,7 @@ else:
     with st.sidebar:
         st.caption(f"Signed in as **{user.name}** ({user.role})")
         if st.button("Log out", key="logout"):
-            auth.logout()
+            auth.logout(settings)
             st.rerun()
 if cookie := auth.cookie_script():  # set this login's session cookie, or clear a dead one
     st.html(cookie, unsafe_allow_javascript=True)
@@ -49,3 +56,5 @@ except Exception as exc:  # noqa: BLE001 - the edge: one line here, the tracebac
     from tierlens.dashboard import ui
 
     ui.failed(exc)
+finally:
+    context.end_run()

@@ -27,7 +27,7 @@ def previous_month(today: date) -> str:
 
 
 def write_report(con, month: str, reports_dir: Path) -> list[str]:
-    from tierlens.dashboard.queries import kpi_table
+    from tierlens.dashboard.queries.executive import kpi_table
     from tierlens.dashboard.report import monthly_html, monthly_pdf
 
     kpis = kpi_table(con, month)

@@ -4,9 +4,9 @@ after, the matched span highlighted), dispositions, audit log, export."""
 import polars as pl
 import streamlit as st
 
-from tierlens.dashboard import auth, params, queries, ui
+from tierlens.dashboard import auth, params, ui
 from tierlens.dashboard import conversation_view as cv
-from tierlens.reviews import audit
+from tierlens.dashboard.queries import compliance as compliance_q
 from tierlens.reviews import store as reviews
 from tierlens.reviews.store import DISPOSITIONS, ReviewError
 
@@ -27,9 +27,9 @@ if severity != "(all)":
 elif "severity" in st.query_params:
     del st.query_params["severity"]
 
-flags = ui.q("red_flag_queue", None if severity == "(all)" else severity)
+flags = ui.q(compliance_q.red_flag_queue, None if severity == "(all)" else severity)
 if flags is not None:
-    queue = queries.with_dispositions(flags, reviews.latest_dispositions(store))
+    queue = compliance_q.with_dispositions(flags, reviews.latest_dispositions(store))
     open_n = queue.filter(pl.col("disposition").is_null()).height
     c = st.columns(3)
     c[0].metric("Flags in queue", queue.height)
@@ -54,7 +54,7 @@ if flags is not None:
         st.markdown(f"**Rule** `{flag['rule_id']}` (version {flag['rule_version']}), "
                     f"severity **{flag['severity']}**, conversation `{flag['conversation_id']}`, "
                     f"turn {flag['turn_index']}")
-        turns = ui.q("transcript", flag["conversation_id"])
+        turns = ui.q(compliance_q.transcript, flag["conversation_id"])
         if turns is not None and flag["turn_index"] is not None:
             around = st.slider("Turns of context before and after", 1, 6, 2, key="cp_around")
             for t in cv.context(turns, flag["turn_index"], around).iter_rows(named=True):
@@ -82,14 +82,14 @@ if flags is not None:
                 try:
                     seq = reviews.record_disposition(store, flag["conversation_id"],
                                                      flag["rule_id"], flag["turn_index"],
-                                                     disposition, note, user.username)
+                                                     disposition, note, user.username, settings=ui.settings())
                     st.session_state["cp_flash"] = f"Disposition saved (audit #{seq})."
                     st.rerun()
                 except ReviewError as exc:
                     st.error(f"Not saved: {exc}.")
 
 st.subheader("Audit log")
-verdict = audit.verify(store)
+verdict = ui.audit_verdict(store)
 if verdict.ok:
     st.success("Audit chain verified: intact, and the event tables match it.")
 else:

@@ -10,10 +10,10 @@ import streamlit as st
 
 from tierlens.dashboard import auth, params, ui
 from tierlens.dashboard import conversation_view as cv
+from tierlens.dashboard.queries import conversation as conversation_q
 from tierlens.metrics.scorecard import load_scorecard
 from tierlens.reviews import store as reviews
 from tierlens.reviews.store import LABEL_TYPES, ReviewError
-from tierlens.settings import get_settings
 
 user = auth.guard("conversation")
 st.title("Conversation")
@@ -21,7 +21,7 @@ st.title("Conversation")
 cid, why = params.text("id", st.query_params.get("id"))
 ui.warn([why] if why else [])
 if not cid:
-    recent = ui.q("recent_conversation_ids", 200) or []
+    recent = ui.q(conversation_q.recent_conversation_ids, 200) or []
     cid = st.selectbox("Conversation", recent, index=None, placeholder="Pick a conversation",
                        key="conv_pick")
     if cid:
@@ -29,7 +29,7 @@ if not cid:
 if not cid:
     st.stop()
 
-head = ui.q("conversation", cid)
+head = ui.q(conversation_q.conversation, cid)
 if head is None or head.is_empty():
     st.warning(f"No conversation {cid[:40]!r} in the serving snapshot.")
     st.stop()
@@ -44,8 +44,8 @@ facts = [("Tier path", h.get("tier_path")), ("First queue", h.get("first_queue")
 for col, chunk in zip(st.columns(2), (facts[:4], facts[4:])):
     col.markdown("  \n".join(f"**{k}:** {'unknown' if v is None else v}" for k, v in chunk))
 
-turns = ui.q("transcript", cid)
-flags = ui.q("flags_of", cid)
+turns = ui.q(conversation_q.transcript, cid)
+flags = ui.q(conversation_q.flags_of, cid)
 spans: dict[int, list[tuple[int, int, str]]] = {}
 if flags is not None:
     for f in flags.iter_rows(named=True):
@@ -77,7 +77,7 @@ if user.role not in ("qa_manager", "admin"):
 store = ui.review_store()
 
 st.subheader("Review this conversation")
-card = load_scorecard(get_settings().scorecard_path)
+card = load_scorecard(ui.settings().scorecard_path)
 with st.form("review"):
     st.caption("Answer every criterion (N/A where it does not apply).")
     choice = {"met": 1, "not met": 0, "N/A": None}
@@ -94,7 +94,7 @@ with st.form("review"):
             total = None if den == 0 else 100.0 * sum(
                 weights[k] * v for k, v in scores.items() if v is not None) / den
             try:
-                seq = reviews.record_review(store, cid, user.username, scores, total, note)
+                seq = reviews.record_review(store, cid, user.username, scores, total, note, settings=ui.settings())
                 st.success(f"Review saved (audit #{seq}).")
             except ReviewError as exc:
                 st.error(str(exc))
@@ -119,7 +119,7 @@ with st.form("correct"):
         try:
             seq = reviews.record_label_correction(store, cid, turn_index, label_type,
                                                   None if old is None else str(old), new_value,
-                                                  user.username, text=text)
+                                                  user.username, text=text, settings=ui.settings())
             st.success(f"Correction saved (audit #{seq}).")
         except ReviewError as exc:
             st.error(str(exc))

@@ -8,15 +8,15 @@ Labels, formats, directions and targets come from the KPI catalogue
 import polars as pl
 import streamlit as st
 
-from tierlens.dashboard import auth, kpi_view, params, report, ui
+from tierlens.dashboard import auth, kpi_view, params, ui
+from tierlens.dashboard.queries import executive as executive_q
 from tierlens.metrics.catalogue import kpi_info
-from tierlens.settings import get_settings
 
 auth.guard("executive")
 st.title("Monthly KPIs")
-info = kpi_info(get_settings().handoff_target_seconds)
+info = kpi_info(ui.settings().handoff_target_seconds)
 
-months = ui.q("kpi_months")
+months = ui.q(executive_q.kpi_months)
 if months == []:
     st.info("Not computed yet: no monthly KPIs in the snapshot - run `tierlens score`.")
 if months:
@@ -25,11 +25,11 @@ if months:
     month = st.selectbox("Month", months, index=months.index(wanted) if wanted in months else 0,
                          key="exec_month")
     st.query_params["month"] = month
-    table = ui.q("kpi_table", month)
+    table = ui.q(executive_q.kpi_table, month)
     if table is not None:
         rows = {(r["tier"], r["kpi"]): r for r in table.to_dicts()}
         shown = [k for k in kpi_view.HEADLINE if any((t, k) in rows for t in kpi_view.TIER_NAMES)]
-        history = ui.q("kpi_history", month, tuple(shown), 6) if shown else None
+        history = ui.q(executive_q.kpi_history, month, tuple(shown), 6) if shown else None
         st.subheader(f"Headline: {month}")
         if not shown:
             st.caption("None of the headline KPIs is computed for this month.")
@@ -65,19 +65,19 @@ if months:
 
         st.subheader("Monthly report")
         c1, c2 = st.columns(2)
-        c1.download_button("Download report (HTML)", report.monthly_html(month, table),
+        c1.download_button("Download report (HTML)", ui.report_file("html", month, table),
                            file_name=f"tierlens-report-{month}.html", mime="text/html",
                            key="report_html")
-        c2.download_button("Download report (PDF)", report.monthly_pdf(month, table),
+        c2.download_button("Download report (PDF)", ui.report_file("pdf", month, table),
                            file_name=f"tierlens-report-{month}.pdf", mime="application/pdf",
                            key="report_pdf")
 
     st.subheader("Trend of any KPI")
-    names = ui.q("kpi_names") or []
+    names = ui.q(executive_q.kpi_names) or []
     if names:
         kpi = st.selectbox("KPI", names, key="exec_trend_kpi",
                            format_func=lambda n: info[n].label if n in info else n)
-        trend = ui.q("kpi_trend", kpi)
+        trend = ui.q(executive_q.kpi_trend, kpi)
         if trend is not None and not trend.is_empty():
             st.altair_chart(kpi_view.trend_chart(trend, info.get(kpi), height=260),
                             width="stretch")

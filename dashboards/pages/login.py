@@ -3,7 +3,8 @@ See docs/dashboard.md for OIDC and for serving behind a reverse proxy."""
 
 import streamlit as st
 
-from tierlens.dashboard import auth
+from tierlens.dashboard import auth, context
+from tierlens.dashboard.throttle import Throttle
 from tierlens.errors import TierlensError
 
 auth.legacy_pages_off()  # on a fresh server, its URL may run this script alone
@@ -17,7 +18,9 @@ if submitted:
     # the client's address (None on localhost); behind a proxy, the proxy's address
     client = st.context.ip_address or "local"
     try:
-        user = auth.authenticate(username, password, client=client)
+        settings = context.settings()
+        user = auth.authenticate(username, password, settings.users_file, client=client,
+                                 throttle=Throttle.from_settings(settings))
     except TierlensError as exc:  # locked out, password too long, bad users file
         st.error(str(exc))
         user = None
@@ -25,5 +28,5 @@ if submitted:
         if user is None:
             st.error("Unknown user or wrong password.")
     if user is not None:
-        auth.login(user)
+        auth.login(user, context.settings())
         st.rerun()

@@ -8,7 +8,8 @@ import streamlit as st
 
 from tierlens.dashboard import auth, params, ui
 from tierlens.dashboard.queries import Filters
-from tierlens.metrics.scorecard import agreement
+from tierlens.dashboard.queries import qa as qa_q
+from tierlens.metrics.scorecard import agreement, human_criteria_scores, latest_reviews, total_pairs
 from tierlens.reviews import store as reviews
 
 auth.guard("qa")
@@ -16,7 +17,7 @@ st.title("QA")
 
 current, problems = params.qa_filters(st.query_params.to_dict())
 ui.warn(problems)
-opts = ui.q("filter_options") or {}
+opts = ui.q(qa_q.filter_options) or {}
 
 
 def pick(label: str, key: str, options: list[str]) -> str | None:
@@ -63,31 +64,31 @@ filters = Filters(date_from=date_from or None, date_to=date_to or None, tier=tie
 if problems or filters.to_params() != current.to_params():  # drop bad values from the link
     st.query_params.from_dict(filters.to_params())
 
-n = ui.q("filtered_count", filters)
+n = ui.q(qa_q.filtered_count, filters)
 if n is not None:
     st.metric("Conversations matching", f"{n:,}")
 
 tab_dist, tab_lead, tab_coach, tab_list, tab_cal = st.tabs(
     ["Distributions", "Leaderboards", "Coaching", "Conversations", "Calibration"])
 with tab_dist:
-    dist = ui.q("score_distribution", filters)
+    dist = ui.q(qa_q.score_distribution, filters)
     if dist is not None:
         st.caption("Auto QA score (10-point bins)")
         st.bar_chart(dist, x="qa_bin", y="conversations")
         ui.drill_table(dist, "qa-score-distribution")
-    res = ui.q("resolution_distribution", filters)
+    res = ui.q(qa_q.resolution_distribution, filters)
     if res is not None:
         st.caption("Resolution")
         st.bar_chart(res, x="resolution", y="conversations")
         ui.drill_table(res, "resolution-distribution")
     ui.drill_on_demand("Show the conversations behind these charts", "qa-conversations",
-                       "conversation_list", filters, 1000)
+                       qa_q.conversation_list, filters, 1000)
 with tab_lead:
     st.caption("Agents")
-    ui.drill_table(ui.q("leaderboard", filters, "agent"), "agent-leaderboard",
+    ui.drill_table(ui.q(qa_q.leaderboard, filters, "agent"), "agent-leaderboard",
                    label="Agent leaderboard", expanded=True)
     st.caption("Bot versions")
-    ui.drill_table(ui.q("leaderboard", filters, "bot"), "bot-leaderboard",
+    ui.drill_table(ui.q(qa_q.leaderboard, filters, "bot"), "bot-leaderboard",
                    label="Bot version leaderboard", expanded=True)
 with tab_coach:
     kind = st.radio("Coach", ["Agent", "Bot version"], horizontal=True, key="qa_coach_kind")
@@ -97,7 +98,7 @@ with tab_coach:
     if who:
         subject = replace(filters, **{field: who})
         team = replace(filters, agent=None, bot_version=None)
-        trend = ui.q("coach_trend", subject)
+        trend = ui.q(qa_q.coach_trend, subject)
         if trend is not None and not trend.is_empty():
             st.caption(f"Mean QA score of {who} per month (under the filters above)")
             st.altair_chart(alt.Chart(trend.to_pandas()).mark_line(point=True).encode(
@@ -106,7 +107,7 @@ with tab_coach:
                 tooltip=["month", "conversations", alt.Tooltip("qa_score_mean:Q", format=".1f")]
             ).properties(height=200), width="stretch")
             ui.drill_table(trend, f"coaching-trend-{who}", label="Export the score trend")
-        crit = ui.q("coach_criteria", subject, team)
+        crit = ui.q(qa_q.coach_criteria, subject, team)
         if crit is not None and not crit.is_empty():
             st.caption(f"Weakest criteria of {who} (met rate; team = everyone under the filters)")
             st.dataframe(crit, hide_index=True, width="stretch", column_config={
@@ -114,7 +115,7 @@ with tab_coach:
                                                    min_value=0.0, max_value=1.0)
                 for c in ("met_rate", "team_met_rate")})
             weakest = crit["criterion"][0]
-            examples = ui.q("coach_examples", subject, weakest, 5)
+            examples = ui.q(qa_q.coach_examples, subject, weakest, 5)
             if examples is not None:
                 st.caption(f"Example conversations that missed {weakest}, worst QA score first")
                 st.dataframe(examples.with_columns(
@@ -127,31 +128,30 @@ with tab_coach:
         elif crit is not None:
             st.info(f"No scored criteria for {who} under these filters.")
 with tab_list:
-    rows = ui.q("conversation_list", filters, 1000)
+    rows = ui.q(qa_q.conversation_list, filters, 1000)
     if rows is not None:
         st.dataframe(rows.with_columns(open=pl.lit("/conversation?id=") + pl.col("conversation_id")),
                      hide_index=True, width="stretch",
                      column_config={"open": st.column_config.LinkColumn("open", display_text="open")})
 with tab_cal:
     events = reviews.reviews(ui.review_store())
-    human = reviews.human_criteria(events)
+    latest = latest_reviews(events, "id") if not events.is_empty() else events
+    human = human_criteria_scores(latest)
     if human.is_empty():
         st.info("No human reviews yet: review conversations from the Conversation page.")
     else:
         ids = tuple(human["conversation_id"].unique().sort().to_list())
-        auto = ui.q("auto_criteria", ids)
+        auto = ui.q(qa_q.auto_criteria, ids)
         if auto is not None:
             agree = agreement(auto, human)
-            st.caption("Auto score vs human reviewers, per criterion (Cohen's kappa)")
+            st.caption("Auto score vs each reviewer's latest review, per criterion "
+                       "(Cohen's kappa)")
             st.dataframe(agree, hide_index=True, width="stretch")
             if not agree.is_empty():
                 st.bar_chart(agree, x="criterion", y="cohen_kappa")
-        totals = ui.q("auto_totals", ids)
+        totals = ui.q(qa_q.auto_totals, ids)
         if totals is not None:
-            latest = events.sort("id").group_by("conversation_id").last()
-            pair = totals.join(latest.select("conversation_id", "reviewer", human_total="total"),
-                               on="conversation_id")
-            st.caption("Total score: auto vs latest human review")
-            st.metric("Mean |auto - human|",
-                      ui.fmt((pair["qa_score"] - pair["human_total"]).abs().mean()))
+            pair = total_pairs(totals, latest)
+            st.caption("Total score: auto vs each reviewer's latest review")
+            st.metric("Mean |auto - human|", ui.fmt(pair["gap"].mean()))
             ui.drill_table(pair, "calibration-pairs")

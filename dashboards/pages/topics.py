@@ -10,6 +10,7 @@ import polars as pl
 import streamlit as st
 
 from tierlens.dashboard import auth, ui
+from tierlens.dashboard.queries import topics as topics_q
 from tierlens.errors import InputError
 from tierlens.topics.export import check_intent_name
 
@@ -19,7 +20,7 @@ st.caption("Contact reasons discovered from customers' first requests. Opportuni
            "monthly cost saved if the bot contained the topic as well as it contains "
            "comparable topics (docs/topics.md).")
 
-months = ui.q("topic_months")
+months = ui.q(topics_q.topic_months)
 if months == []:
     st.info("Not computed yet: no topics in the snapshot - run `tierlens score`.")
 if months:
@@ -27,7 +28,7 @@ if months:
     month = st.selectbox("Month", months, index=months.index(wanted) if wanted in months else 0,
                          key="topics_month")
     st.query_params["month"] = month
-    table = ui.q("topic_table", month)
+    table = ui.q(topics_q.topic_table, month)
     if table is not None and not table.is_empty():
         total = table["opportunity"].sum()
         c1, c2, c3 = st.columns(3)
@@ -49,7 +50,7 @@ if months:
             labels = {f"{r['topic_id']}: {r['label']}": r["topic_id"]
                       for r in table.iter_rows(named=True)}
             pick = st.selectbox("Topic", list(labels), key="topics_pick")
-            convs = ui.q("topic_conversations", labels[pick], month)
+            convs = ui.q(topics_q.topic_conversations, labels[pick], month)
             if convs is not None:
                 ui.drill_table(convs.with_columns(open=pl.lit("/conversation?id=")
                                                   + pl.col("conversation_id")),
@@ -62,7 +63,7 @@ if months:
             if name:
                 try:
                     check_intent_name(name)
-                    examples = ui.q("topic_examples", labels[pick], name)
+                    examples = ui.q(topics_q.topic_examples, labels[pick], name)
                 except InputError as exc:
                     st.error(str(exc))
             if examples is not None:

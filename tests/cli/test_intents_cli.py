@@ -29,7 +29,7 @@ def _report(output: str) -> dict:
 
 
 def test_trained_taxonomy_is_used_by_run_and_switched_back(cli, tmp_path: Path) -> None:
-    from tierlens.dashboard.queries import tier_adherence
+    from tierlens.dashboard.queries.routing import tier_adherence
     from tierlens.settings import get_settings
 
     db = tmp_path / "w.duckdb"

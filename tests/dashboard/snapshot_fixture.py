@@ -103,7 +103,8 @@ def add_fixture_scores(snap: Path) -> None:
     try:
         have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables")
                 .fetchall()}
-        for name in ("conversation_scores", "compliance_flags", "kpi_monthly", "qa_criteria_scores"):
+        for name in ("conversation_scores", "compliance_flags", "kpi_monthly", "qa_criteria_scores",
+                     "misroute_matrix"):
             # published by the pipeline but still empty (scoring not run): replace with fixture rows
             unscored = (name == "conversation_scores" and name in have and con.execute(
                 "SELECT count(*) FROM conversation_scores WHERE model_version IS NOT NULL"
@@ -134,8 +135,18 @@ def add_fixture_scores(snap: Path) -> None:
                         THEN 0.9 ELSE 0.1 END AS risk_score,
                    right(conversation_id, 1) = '0' AND tier_path = 'bot_then_human' AS red_flag,
                    3.5 AS csat_predicted, 'test-fixture' AS model_version,
-                   'test-fixture' AS rulebook_version
+                   'test-fixture' AS rulebook_version, intent,
+                   tier_path = 'bot_only' AND hash(conversation_id) % 7 = 0
+                       AS should_have_escalated,
+                   tier_path <> 'bot_only' AND hash(conversation_id) % 5 = 0
+                       AS needless_escalation
             FROM conversations""")
+        if "misroute_matrix" not in have:
+            con.execute("""
+            CREATE TABLE misroute_matrix AS
+            SELECT 'test-fixture' AS model_version, 'first_queue' AS evidence,
+                   'bot' AS expected_queue, first_queue AS actual_queue, count(*) AS n
+            FROM conversations WHERE first_queue <> 'bot' GROUP BY ALL""")
         if "compliance_flags" not in have:
             con.execute("""
             CREATE TABLE compliance_flags AS

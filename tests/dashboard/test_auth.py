@@ -136,13 +136,16 @@ def test_the_dashboard_listens_on_localhost_unless_told(monkeypatch):
 def test_login_page_refuses_the_right_password_after_failures(users_file, tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
+    from tierlens.dashboard import context
     from tierlens.settings import get_settings
 
     monkeypatch.setenv("TIERLENS_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("TIERLENS_USERS_FILE", str(users_file))
     get_settings.cache_clear()
     try:
-        at = AppTest.from_file(str(PAGES / "login.py"), default_timeout=60).run()
+        at = AppTest.from_file(str(PAGES / "login.py"), default_timeout=60)
+        at.session_state[context.SETTINGS_KEY] = get_settings()  # as the app installs them
+        at.run()
         at.text_input(key="login_user").input("ann")
         for password in ["a", "b", "c", "d", "e", "right-password", "x" * 100]:
             at.text_input(key="login_password").input(password)

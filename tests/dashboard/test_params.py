@@ -105,9 +105,12 @@ def test_a_query_that_fails_anyway_shows_one_line_without_sql(scored_env, tmp_pa
     (A script file, not AppTest.from_function: that one leaves a __main__ behind which
     breaks later spawn-based multiprocessing tests.)"""
     script = tmp_path / "script.py"
-    script.write_text("from tierlens.dashboard import ui\n"
+    script.write_text("from tierlens.dashboard import context, ui\n"
                       "from tierlens.dashboard.queries import Filters\n"
-                      "ui.q('filtered_count', Filters(date_from='2026-13-45'))  # no validation\n")
+                      "from tierlens.dashboard.queries import qa as qa_q\n"
+                      "from tierlens.settings import get_settings\n"
+                      "context.begin_run(get_settings())  # as the app does\n"
+                      "ui.q(qa_q.filtered_count, Filters(date_from='2026-13-45'))  # no validation\n")
     at = AppTest.from_file(str(script), default_timeout=60).run()
     assert not at.exception
     assert [e.value for e in at.error] == [

@@ -7,9 +7,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tierlens.dashboard import queries, report
+from tierlens.dashboard import report
 from tierlens.dashboard.auth import PAGE_ACCESS, ROLES, authenticate, load_users
-from tierlens.dashboard.queries import Filters, NotComputed
+from tierlens.dashboard.queries import Filters, NotComputed, open_snapshot
+from tierlens.dashboard.queries import compliance as compliance_q
+from tierlens.dashboard.queries import executive as executive_q
+from tierlens.dashboard.queries import qa as qa_q
+from tierlens.dashboard.queries import routing as routing_q
+from tierlens.dashboard.queries.base import SEVERITY_RANK, people
+from tierlens.dashboard.queries.filters import base_sql
 from tierlens.dashboard.throttle import Throttle
 from tierlens.dashboard.ui import evidence_span, highlight
 from tierlens.reviews import store as reviews
@@ -21,10 +27,10 @@ def _snap(root):
 
 
 def test_red_flag_queue_orders_by_severity_then_newest(scored_root):
-    with queries.open_snapshot(_snap(scored_root)) as con:
-        q = queries.red_flag_queue(con)
+    with open_snapshot(_snap(scored_root)) as con:
+        q = compliance_q.red_flag_queue(con)
     assert q.height > 0
-    rank = q["severity"].replace_strict(queries.SEVERITY_RANK, return_dtype=pl.Int8)
+    rank = q["severity"].replace_strict(SEVERITY_RANK, return_dtype=pl.Int8)
     assert rank.is_sorted()
     for sev in q["severity"].unique():
         ts = q.filter(pl.col("severity") == sev)["started_at"]
@@ -33,48 +39,48 @@ def test_red_flag_queue_orders_by_severity_then_newest(scored_root):
 
 def test_with_dispositions_attaches_latest(scored_root, tmp_path):
     store = tmp_path / "r.sqlite"
-    with queries.open_snapshot(_snap(scored_root)) as con:
-        q = queries.red_flag_queue(con)
+    with open_snapshot(_snap(scored_root)) as con:
+        q = compliance_q.red_flag_queue(con)
     first = q.row(0, named=True)
     reviews.record_disposition(store, first["conversation_id"], first["rule_id"],
                                first["turn_index"], "dismissed", "false positive", "comp", settings=Settings())
     reviews.record_disposition(store, first["conversation_id"], first["rule_id"],
                                first["turn_index"], "confirmed", "on second look, real", "comp", settings=Settings())
-    out = queries.with_dispositions(q, reviews.latest_dispositions(store))
+    out = compliance_q.with_dispositions(q, reviews.latest_dispositions(store))
     assert out.height == q.height
     hit = out.filter(pl.col("disposition").is_not_null())
     assert hit.height == 1 and hit["disposition"][0] == "confirmed"
 
 
 def test_filters_narrow_and_count(scored_root):
-    with queries.open_snapshot(_snap(scored_root)) as con:
-        total = queries.filtered_count(con, Filters())
-        ai = queries.filtered_count(con, Filters(tier="ai"))
-        human = queries.filtered_count(con, Filters(tier="human"))
+    with open_snapshot(_snap(scored_root)) as con:
+        total = qa_q.filtered_count(con, Filters())
+        ai = qa_q.filtered_count(con, Filters(tier="ai"))
+        human = qa_q.filtered_count(con, Filters(tier="human"))
         n_conv = con.execute("SELECT count(*) FROM conversations WHERE tier_path IS NOT NULL"
                              ).fetchone()[0]
-        red = queries.conversation_list(con, Filters(red_flag=True), 10_000)
-        low = queries.conversation_list(con, Filters(qa_max=20), 10_000)
+        red = qa_q.conversation_list(con, Filters(red_flag=True), 10_000)
+        low = qa_q.conversation_list(con, Filters(qa_max=20), 10_000)
     assert ai + human == n_conv and 0 < ai < total
     assert red.height > 0 and red["red_flag"].all()
     assert low.height > 0 and (low["qa_score"] <= 20).all()
 
 
 def test_missing_tables_raise_not_computed(bare_root):
-    with queries.open_snapshot(_snap(bare_root)) as con:
+    with open_snapshot(_snap(bare_root)) as con:
         # the pipeline may publish unscored (all-NULL) or empty tables: both read as not computed
-        for fn in (queries.escalation_reasons, queries.handoff_histogram):
+        for fn in (routing_q.escalation_reasons, routing_q.handoff_histogram):
             with pytest.raises(NotComputed, match="not computed yet"):
                 fn(con)
         try:
-            assert queries.kpi_months(con) == []
+            assert executive_q.kpi_months(con) == []
         except NotComputed:
             pass
         with pytest.raises(NotComputed):
-            queries.filtered_count(con, Filters(red_flag=True))  # needs scores
-        assert queries.filtered_count(con, Filters()) > 0  # ingest tables are enough
+            qa_q.filtered_count(con, Filters(red_flag=True))  # needs scores
+        assert qa_q.filtered_count(con, Filters()) > 0  # ingest tables are enough
     with (pytest.raises(NotComputed, match="serving snapshot"),
-          queries.open_snapshot(bare_root / "nowhere.duckdb")):
+          open_snapshot(bare_root / "nowhere.duckdb")):
         pass
 
 
@@ -118,12 +124,13 @@ def test_report_html_and_pdf():
 
 
 def test_demo_users_file_has_one_user_per_role_and_passwords_work(tmp_path):
-    users = load_users()
+    users_file = Settings().users_file  # the demo file the defaults point at
+    users = load_users(users_file)
     assert sorted(u["role"] for u in users.values()) == sorted(ROLES)
     throttle = Throttle(tmp_path / "logins.sqlite")
-    assert authenticate("exec", "exec-demo", throttle=throttle).role == "executive"
-    assert authenticate("exec", "qa-demo", throttle=throttle) is None
-    assert authenticate("nobody", "x", throttle=throttle) is None
+    assert authenticate("exec", "exec-demo", users_file, throttle=throttle).role == "executive"
+    assert authenticate("exec", "qa-demo", users_file, throttle=throttle) is None
+    assert authenticate("nobody", "x", users_file, throttle=throttle) is None
     assert set(PAGE_ACCESS["compliance"]) == {"compliance", "admin"}
     assert "executive" not in {r for p in ("qa", "conversation", "review_queue")
                                for r in PAGE_ACCESS[p]}
@@ -165,3 +172,28 @@ def test_kpi_view_comparison_and_metric_args():
     args = kpi_view.metric_args(table.row(1, named=True), info["aht_seconds"])
     assert args["value"] == "300 s" and args["delta"] == "-20 s vs 2026-09"
     assert args["delta_color"] == "inverse" and "handle time" in args["help"]
+
+
+def test_leaderboard_reads_who_spoke_from_conversation_agents(scored_root):
+    """The published ``conversation_agents`` replaces a scan of the turns: same counts."""
+    with open_snapshot(_snap(scored_root)) as con:
+        assert people(con) == "conversation_agents"
+        board = qa_q.leaderboard(con, Filters(), "agent")
+        one = qa_q.filtered_count(con, Filters(agent=board["agent_id"][0]))
+        from_turns = dict(con.execute(
+            "SELECT agent_id, count(DISTINCT conversation_id) FROM turns "
+            "WHERE speaker = 'agent' AND agent_id IS NOT NULL GROUP BY 1").fetchall())
+    assert board.height > 1
+    assert dict(zip(board["agent_id"], board["conversations"], strict=True)) == from_turns
+    assert one == from_turns[board["agent_id"][0]]
+
+
+@pytest.mark.parametrize("f", [Filters(), Filters(red_flag=False), Filters(tier="ai")])
+def test_worst_first_list_matches_a_plain_sort(scored_root, f):
+    """The top-N shortcut (cut on the scores before the join) returns the plain sort's rows."""
+    with open_snapshot(_snap(scored_root)) as con:
+        got = qa_q.conversation_list(con, f, 7)
+        frm, p, _ = base_sql(con, f)
+        want = con.execute(f"SELECT c.conversation_id {frm} ORDER BY s.qa_score ASC NULLS LAST, "
+                           "c.started_at DESC, c.conversation_id LIMIT 7", p).fetchall()
+    assert got["conversation_id"].to_list() == [r[0] for r in want]

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tierlens.dashboard import auth
 from tierlens.dashboard.sessions import Session, SessionStore
+from tierlens.settings import get_settings
 
 USERS = REPO / "data" / "users.yaml"
 
@@ -102,7 +103,7 @@ def _logged_in_app() -> AppTest:
 def test_login_starts_a_session(scored_env):
     at = _logged_in_app()
     session = at.session_state[auth.TOKEN_KEY]
-    assert SessionStore.from_settings().resolve(session.token).username == "qa"
+    assert SessionStore.from_settings(get_settings()).resolve(session.token).username == "qa"
     assert "Signed in as **Quinn QA** (qa_manager)" in [c.value for c in at.caption]
     assert [t.value for t in at.title] == ["Monthly KPIs"]
 
@@ -110,7 +111,19 @@ def test_login_starts_a_session(scored_env):
 def test_a_session_revoked_elsewhere_logs_this_tab_out(scored_env):
     """A logout in another tab (or the expiry) ends this tab's login at its next run."""
     at = _logged_in_app()
-    SessionStore.from_settings().revoke(at.session_state[auth.TOKEN_KEY].token)
+    SessionStore.from_settings(get_settings()).revoke(at.session_state[auth.TOKEN_KEY].token)
     at.run()
     assert [t.value for t in at.title] == ["tierlens"]
     assert auth.TOKEN_KEY not in at.session_state
+
+
+def test_one_session_store_lookup_per_run(scored_env, monkeypatch):
+    """The app resolves the login; the page's guard reuses it instead of opening the session
+    store a second time. Logging in opens it twice: to create the session, then once for the
+    run that shows the landing page."""
+    opened = []
+    real = SessionStore._connect
+    monkeypatch.setattr(SessionStore, "_connect", lambda self: opened.append(1) or real(self))
+    at = _logged_in_app()
+    assert [t.value for t in at.title] == ["Monthly KPIs"]
+    assert len(opened) == 2

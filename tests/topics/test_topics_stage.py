@@ -111,7 +111,7 @@ def test_topics_page_on_the_published_snapshot(warehouse, monkeypatch):
     conversations, and the promote download; executives see aggregates only."""
     from streamlit.testing.v1 import AppTest
 
-    from tierlens.dashboard import auth
+    from tierlens.dashboard import auth, context
     from tierlens.settings import get_settings
 
     db, env, _ = warehouse
@@ -122,6 +122,7 @@ def test_topics_page_on_the_published_snapshot(warehouse, monkeypatch):
     get_settings.cache_clear()
     try:
         at = AppTest.from_file(str(page), default_timeout=120)
+        at.session_state[context.SETTINGS_KEY] = get_settings()  # as the app installs them
         at.session_state[auth.SESSION_KEY] = {"username": "qa", "name": "Q",
                                               "role": "qa_manager"}
         at.run()
@@ -133,6 +134,7 @@ def test_topics_page_on_the_published_snapshot(warehouse, monkeypatch):
         at.text_input(key="topics_intent").input("new_reason").run()
         assert not at.error and not at.exception
         ex = AppTest.from_file(str(page), default_timeout=120)
+        ex.session_state[context.SETTINGS_KEY] = get_settings()
         ex.session_state[auth.SESSION_KEY] = {"username": "e", "name": "E", "role": "executive"}
         ex.run()
         assert not ex.exception

@@ -2,8 +2,9 @@
 
 Pages under ``dashboards/pages/`` only lay out what these modules return:
 
-- :mod:`tierlens.dashboard.queries` - every SQL the pages run, against the read-only
-  serving snapshot (never the warehouse);
+- :mod:`tierlens.dashboard.queries` - every SQL the pages run, one module per page, against
+  the read-only serving snapshot (never the warehouse);
+- :mod:`tierlens.dashboard.context` - the settings the app hands the pages for a run;
 - :mod:`tierlens.dashboard.auth` - users file, roles and the page access matrix;
 - :mod:`tierlens.dashboard.throttle` - login backoff and lockout;
 - :mod:`tierlens.dashboard.params` - validation of values from a page's link;

@@ -25,6 +25,7 @@ import yaml
 from tierlens.dashboard.sessions import COOKIE_NAME, Session, SessionStore
 from tierlens.dashboard.throttle import Throttle, keys_for
 from tierlens.errors import ConfigError, TierlensError
+from tierlens.settings import Settings
 
 ROLES = ("executive", "qa_manager", "compliance", "admin")
 
@@ -97,12 +98,9 @@ def _cost(users: dict[str, dict[str, Any]]) -> int:
     return min(max(costs, default=12), 31)
 
 
-def load_users(path: Path | str | None = None) -> dict[str, dict[str, Any]]:
-    """Read and validate the users file: ``users: {username: {name, role, password_hash}}``."""
-    if path is None:
-        from tierlens.settings import get_settings
-
-        path = get_settings().users_file
+def load_users(path: Path | str) -> dict[str, dict[str, Any]]:
+    """Read and validate the users file (``settings.users_file``):
+    ``users: {username: {name, role, password_hash}}``."""
     path = Path(path)
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -126,8 +124,8 @@ def load_users(path: Path | str | None = None) -> dict[str, dict[str, Any]]:
     return users
 
 
-def authenticate(username: str, password: str, path: Path | str | None = None,
-                 client: str | None = None, throttle: Throttle | None = None) -> User | None:
+def authenticate(username: str, password: str, path: Path | str, *, client: str | None = None,
+                 throttle: Throttle) -> User | None:
     """The user when the password matches its bcrypt hash, else None.
 
     Raises :class:`LoginThrottled` while the user name or the client is backing off or
@@ -135,7 +133,6 @@ def authenticate(username: str, password: str, path: Path | str | None = None,
     over 72 bytes. Both, and the bcrypt work, are the same for known and unknown names.
     """
     users = load_users(path)
-    throttle = throttle or Throttle.from_settings()
     keys = keys_for(username, client)
     throttle.check(keys)
     name = (username or "").strip()
@@ -168,13 +165,13 @@ def current_user() -> User | None:
     return None
 
 
-def session_user(token: str | None, store: SessionStore | None = None,
-                 path: Path | str | None = None) -> tuple[User, Session] | None:
+def session_user(token: str | None, store: SessionStore,
+                 path: Path | str) -> tuple[User, Session] | None:
     """The user (as the users file has it now) of a live session token, else None.
 
     None when the token is unknown, expired or revoked, or its user is no longer in the
     users file; a role changed in the file applies at once."""
-    session = (store or SessionStore.from_settings()).resolve(token)
+    session = store.resolve(token)
     if session is None:
         return None
     entry = load_users(path).get(session.username)
@@ -185,12 +182,12 @@ def session_user(token: str | None, store: SessionStore | None = None,
     return user, session
 
 
-def login(user: User) -> None:
+def login(user: User, settings: Settings) -> None:
     """Log ``user`` in for this tab and start a session the cookie carries to reloads and tabs."""
     import streamlit as st
 
     st.session_state[SESSION_KEY] = user
-    st.session_state[TOKEN_KEY] = SessionStore.from_settings().create(user.username)
+    st.session_state[TOKEN_KEY] = SessionStore.from_settings(settings).create(user.username)
 
 
 def _cookie() -> str | None:
@@ -201,19 +198,23 @@ def _cookie() -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def resume() -> User | None:
+def resume(settings: Settings | None) -> User | None:
     """The logged-in user of this tab while its session is live, else the user of the
-    browser's session cookie (a reload, a new tab).
+    browser's session cookie (a reload, a new tab). One look-up in the session store.
 
-    See :func:`session_user` for when the cookie's session counts."""
+    See :func:`session_user` for when the cookie's session counts. Without ``settings`` (a
+    page script run without the app) only this tab's own login counts."""
     import streamlit as st
 
     user = current_user()
     session = st.session_state.get(TOKEN_KEY)
+    if settings is None:
+        return user
+    store = SessionStore.from_settings(settings)
     if user is not None and isinstance(session, Session):
         # still live? A logout in another tab, or the expiry, ends this tab's login too
         try:
-            live = SessionStore.from_settings().resolve(session.token) is not None
+            live = store.resolve(session.token) is not None
         except TierlensError:
             live = False
         if live:
@@ -224,7 +225,7 @@ def resume() -> User | None:
     if user is not None:  # set by tests or an OIDC mapping: no session of ours behind it
         return user
     try:
-        found = session_user(_cookie())
+        found = session_user(_cookie(), store, settings.users_file)
     except TierlensError:  # a broken users file or store: log in again (the form says why)
         return None
     if found is None:
@@ -233,14 +234,14 @@ def resume() -> User | None:
     return found[0]
 
 
-def logout() -> None:
+def logout(settings: Settings) -> None:
     """End the session everywhere: the token is revoked server-side, so a copy of the cookie
     (another tab, or replayed) no longer logs anyone in."""
     import streamlit as st
 
     session = st.session_state.pop(TOKEN_KEY, None)
     if isinstance(session, Session):
-        SessionStore.from_settings().revoke(session.token)
+        SessionStore.from_settings(settings).revoke(session.token)
     st.session_state.pop(SESSION_KEY, None)
 
 
@@ -287,7 +288,11 @@ def guard(page: str) -> User:
     """Call first on every page: stop unless the logged-in user's role may see ``page``."""
     import streamlit as st
 
-    user = resume()  # a page may run alone (below): check the session here too
+    from tierlens.dashboard import context
+
+    # the app resolved this run's login already (one session-store look-up per run); a page
+    # script run alone (below) checks it here
+    user = current_user() if context.login_checked() else resume(context.installed())
     if legacy_pages_off() and user is None:
         st.rerun()  # through the entry script: the login form at the same URL
 

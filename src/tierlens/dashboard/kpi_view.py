@@ -1,9 +1,9 @@
 """The executive page's KPI pieces, pure: headline metric arguments, the labelled AI-vs-human
 table and the trend chart, all read from the KPI catalogue (:mod:`tierlens.metrics.catalogue`).
 
-Input frames: :func:`tierlens.dashboard.queries.kpi_table` (one month, one row per (tier,
+Input frames: :func:`tierlens.dashboard.queries.executive.kpi_table` (one month, one row per (tier,
 kpi), with ``verification`` when the trust layer ran) and
-:func:`tierlens.dashboard.queries.kpi_history` (one row per (month, tier, kpi)).
+:func:`tierlens.dashboard.queries.executive.kpi_history` (one row per (month, tier, kpi)).
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ import re
 from datetime import date
 from typing import Any
 
-from tierlens.dashboard.queries import TIER_PATHS, Filters
+from tierlens.dashboard.queries.base import TIER_PATHS
+from tierlens.dashboard.queries.filters import Filters
 
 MAX_TEXT = 200  # longest free-text value accepted from a link (ids, queue and agent names)
 SENTIMENTS = ("negative", "neutral", "positive")

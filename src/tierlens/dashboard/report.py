@@ -1,6 +1,6 @@
 """The printable monthly KPI report, as HTML and as PDF (fpdf2, pure Python, offline).
 
-Input: the frame of :func:`tierlens.dashboard.queries.kpi_table` for one month
+Input: the frame of :func:`tierlens.dashboard.queries.executive.kpi_table` for one month
 (one row per (tier, kpi) with value, numerator, denominator, prev_value, mom_change, and,
 when the trust layer ran, value_corrected, ci_low, ci_high and verification).
 Aggregates only: no transcript text ever goes into a report.

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tierlens.dashboard.throttle import open_auth_db
+from tierlens.settings import Settings
 
 COOKIE_NAME = "tierlens_session"
 
@@ -48,10 +49,7 @@ class SessionStore:
         self.clock = clock
 
     @classmethod
-    def from_settings(cls) -> SessionStore:
-        from tierlens.settings import get_settings
-
-        s = get_settings()
+    def from_settings(cls, s: Settings) -> SessionStore:
         return cls(s.data_dir / "auth" / "sessions.sqlite", s.dashboard_session_seconds)
 
     def _connect(self) -> sqlite3.Connection:

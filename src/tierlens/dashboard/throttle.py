@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from tierlens.errors import StoreError, TierlensError
+from tierlens.settings import Settings
 
 MAX_BACKOFF_S = 60.0
 
@@ -64,10 +65,7 @@ class Throttle:
         self.clock = clock
 
     @classmethod
-    def from_settings(cls) -> Throttle:
-        from tierlens.settings import get_settings
-
-        s = get_settings()
+    def from_settings(cls, s: Settings) -> Throttle:
         return cls(s.data_dir / "auth" / "logins.sqlite", s.login_max_failures,
                    s.login_lockout_seconds)
 

@@ -1,8 +1,8 @@
 """Small Streamlit helpers shared by the pages: cached queries, drill-down tables, highlighting.
 
-:func:`q` runs a :mod:`tierlens.dashboard.queries` function on a fresh read-only snapshot
-connection, cached with a TTL and keyed on the snapshot's mtime, so a newly published
-snapshot is picked up at once. A table the pipeline hasn't computed yet becomes an info
+:func:`q` runs a query function of :mod:`tierlens.dashboard.queries` (passed by reference:
+``ui.q(routing_q.misroute_matrix)``) on a fresh read-only snapshot connection, cached with a
+TTL and keyed on the snapshot's mtime, so a newly published snapshot is picked up at once. A table the pipeline hasn't computed yet becomes an info
 box ("not computed yet - run `tierlens score`") and ``None``, never a crash; a query that
 fails for any other reason becomes a one-line error (its details, SQL and paths included,
 go to the server log only).
@@ -11,9 +11,11 @@ go to the server log only).
 from __future__ import annotations
 
 import html
+import importlib
 import io
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,25 +23,31 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from tierlens.dashboard import coaching, queries
+from tierlens.dashboard import context, queries
+from tierlens.dashboard.queries.base import connect as connect_snapshot
 from tierlens.errors import StoreError
 from tierlens.export import csv_safe
 from tierlens.reviews import audit
 from tierlens.reviews import store as reviews
-from tierlens.settings import get_settings
+from tierlens.settings import Settings
 
 CACHE_TTL_S = 900  # the key has the snapshot's mtime: a new publish invalidates at once
 LOG = logging.getLogger("tierlens.dashboard")
 
 
+def settings() -> Settings:
+    """This run's settings, installed by the app (dashboards/streamlit_app.py)."""
+    return context.settings()
+
+
 def snapshot() -> Path:
-    return queries.snapshot(get_settings())
+    return queries.snapshot(settings())
 
 
 def review_store() -> Path:
     """The review store's path, after checking it can be read: if it can't (a corrupt file),
     the page shows one line and stops here, never a traceback with the server's paths."""
-    path = reviews.default_path(get_settings())
+    path = reviews.default_path(settings())
     try:
         audit.check_readable(path)
     except StoreError as exc:
@@ -57,18 +65,41 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
+_QUERY_PACKAGE = queries.__name__ + "."
+
+
+def _resolve(module: str, name: str) -> Callable[..., Any]:
+    if not module.startswith(_QUERY_PACKAGE):
+        raise ValueError(f"{module}.{name} is not a dashboard query")
+    return getattr(importlib.import_module(module), name)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _database(snap: str, mtime: float) -> duckdb.DuckDBPyConnection:
+    """One read-only DuckDB instance per published snapshot (its mtime is in the key, so a new
+    publish opens the new file). Each query takes a cursor of it: no file open per query, and
+    DuckDB's buffer cache stays warm across queries and sessions. A replaced snapshot's
+    instance keeps reading the file it opened until it is dropped from this cache."""
+    return connect_snapshot(Path(snap))
+
+
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=512, show_spinner=False)
-def _cached(fn_name: str, snap: str, mtime: float, args: tuple, kwargs: tuple) -> Any:
-    fn = getattr(queries, fn_name, None) or getattr(coaching, fn_name)
-    with queries.open_snapshot(Path(snap)) as con:
-        return fn(con, *args, **dict(kwargs))
-
-
-def q(fn_name: str, *args: Any, **kwargs: Any) -> Any:
-    """Run ``queries.<fn_name>(con, *args)`` (or ``coaching.<fn_name>``); on NotComputed show an info box, return None."""
-    snap = snapshot()
+def _cached(module: str, name: str, snap: str, mtime: float, args: tuple, kwargs: tuple) -> Any:
+    con = _database(snap, mtime).cursor()  # a cursor per query: safe across session threads
     try:
-        return _cached(fn_name, str(snap), _mtime(snap), args, tuple(sorted(kwargs.items())))
+        return _resolve(module, name)(con, *args, **dict(kwargs))
+    finally:
+        con.close()
+
+
+def q(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run the query ``fn(con, *args)`` of a ``tierlens.dashboard.queries.<page>`` module
+    (cached by its module and name); on NotComputed show an info box and return None."""
+    snap = snapshot()
+    fn_name = f"{fn.__module__}.{fn.__name__}"
+    try:
+        return _cached(fn.__module__, fn.__name__, str(snap), _mtime(snap), args,
+                       tuple(sorted(kwargs.items())))
     except queries.NotComputed as exc:
         st.info(f"Not computed yet: {exc}")
         return None
@@ -122,11 +153,12 @@ def drill_table(frame: pl.DataFrame | None, name: str, label: str = "Rows behind
                                     mime="application/octet-stream", key=f"pq-{name}")
 
 
-def drill_on_demand(label: str, name: str, fn_name: str, *args: Any, parquet: bool = False) -> None:
-    """A toggle that runs ``queries.<fn_name>`` only when asked (big drill-downs), then the
-    rows with export, so a page doesn't pay for drill-downs nobody opened."""
+def drill_on_demand(label: str, name: str, fn: Callable[..., Any], *args: Any,
+                    parquet: bool = False) -> None:
+    """A toggle that runs the query ``fn`` only when asked (big drill-downs), then the rows
+    with export, so a page doesn't pay for drill-downs nobody opened."""
     if st.toggle(label, key=f"drill-{name}"):
-        drill_table(q(fn_name, *args), name, label=label, parquet=parquet, expanded=True)
+        drill_table(q(fn, *args), name, label=label, parquet=parquet, expanded=True)
 
 
 _PLACEHOLDER = re.compile(r"\[[A-Z]+\]")
@@ -170,3 +202,40 @@ def fmt(value: Any, pct: bool = False) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}"
     return str(value)
+
+
+def _state(path: Path) -> tuple[int, int, int]:
+    """What changes when a file is written: its size, mtime and ctime (a tool can set the
+    mtime back, not the ctime)."""
+    try:
+        st_ = path.stat()
+    except FileNotFoundError:
+        return 0, 0, 0
+    return st_.st_size, st_.st_mtime_ns, st_.st_ctime_ns
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
+def _verify(path: str, state: tuple, wal: tuple, key_file: str, key_state: tuple
+            ) -> audit.Verdict:
+    return audit.verify(Path(path), key=audit.load_key(key_file))
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
+def report_file(kind: str, month: str, table: pl.DataFrame) -> bytes:
+    """The monthly report (``html`` or ``pdf``, :mod:`tierlens.dashboard.report`) of the KPI
+    table shown, built once per table instead of on every rerun of the page."""
+    from tierlens.dashboard import report
+
+    if kind == "pdf":
+        return report.monthly_pdf(month, table)
+    return report.monthly_html(month, table).encode("utf-8")
+
+
+def audit_verdict(store: Path) -> audit.Verdict:
+    """The audit chain's check (:func:`tierlens.dashboard.audit.verify`), rerun only when the
+    review store changed: keyed on the store file's and its write-ahead log's size, mtime and
+    ctime (and the key's), so a rerun of the page (a widget change) costs a stat, not a full
+    chain walk; rechecked at least every 15 minutes anyway."""
+    key_file = Path(settings().audit_key_file).expanduser()
+    return _verify(str(store), _state(store), _state(store.with_name(store.name + "-wal")),
+                   str(key_file), _state(key_file))

@@ -161,3 +161,39 @@ def agreement(auto: pl.DataFrame, human: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"criterion": pl.String, "n": pl.Int64,
                                       "percent_agreement": pl.Float64,
                                       "cohen_kappa": pl.Float64}).sort("criterion")
+
+
+# --- calibration: auto vs human, defined once (docs/metrics.md) -----------------------------
+
+def latest_reviews(reviews: pl.DataFrame, order_by: str = "seq") -> pl.DataFrame:
+    """Each reviewer's latest review of each conversation: the unit calibration compares with
+    the auto score (a reviewer's second look replaces their first; two reviewers are two
+    pairs). ``reviews``: review events with ``conversation_id, reviewer, criteria`` (JSON
+    ``{criterion: 1 | 0 | null}``), ``total`` and the event order ``order_by`` (``seq`` in the
+    warehouse mirror, ``id`` in the review store). Grain: one row per (conversation, reviewer).
+    """
+    return (reviews.sort(order_by)
+            .group_by("conversation_id", "reviewer", maintain_order=True).last()
+            .sort("conversation_id", "reviewer"))
+
+
+def human_criteria_scores(latest: pl.DataFrame) -> pl.DataFrame:
+    """:func:`latest_reviews` exploded to the shape :func:`agreement` takes. Grain: one row per
+    (conversation, reviewer, criterion); columns ``conversation_id, reviewer, criterion,
+    score`` (1/0, NULL = N/A)."""
+    import json
+
+    rows = [(r["conversation_id"], r["reviewer"], k, v) for r in latest.iter_rows(named=True)
+            for k, v in json.loads(r["criteria"] or "{}").items()]
+    return pl.DataFrame(rows, schema={"conversation_id": pl.String, "reviewer": pl.String,
+                                      "criterion": pl.String, "score": pl.Int8}, orient="row")
+
+
+def total_pairs(auto_totals: pl.DataFrame, latest: pl.DataFrame) -> pl.DataFrame:
+    """Auto QA score next to each reviewer's latest total. Grain: one row per (conversation,
+    reviewer); ``auto_totals``: ``conversation_id, qa_score``."""
+    return (auto_totals.select("conversation_id", "qa_score")
+            .join(latest.select("conversation_id", "reviewer", human_total="total"),
+                  on="conversation_id")
+            .with_columns(gap=(pl.col("qa_score") - pl.col("human_total")).abs())
+            .sort("conversation_id", "reviewer"))

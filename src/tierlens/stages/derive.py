@@ -27,7 +27,12 @@ import polars as pl
 from tierlens.errors import InputError, StoreError
 from tierlens.metrics.derive import OUTCOME_COLUMNS, derive
 from tierlens.metrics.routing import policy_frame
-from tierlens.metrics.scorecard import CRITERIA, agreement, load_scorecard
+from tierlens.metrics.scorecard import (
+    agreement,
+    human_criteria_scores,
+    latest_reviews,
+    load_scorecard,
+)
 from tierlens.metrics.trust import (
     apply_labels,
     latest_labels,
@@ -163,21 +168,15 @@ def kpis_for_month(con: duckdb.DuckDBPyConnection, month: str,
 
 
 def human_review_scores(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Each reviewer's latest review of each conversation, one row per criterion.
-
-    Reads the ``reviews`` mirror (``criteria`` is JSON ``{criterion: 1 | 0 | null}``).
-    Columns: conversation_id, reviewer, criterion, score.
-    """
+    """Each reviewer's latest review of each conversation, one row per criterion
+    (:func:`tierlens.metrics.scorecard.latest_reviews`: calibration is defined there, once).
+    Columns: conversation_id, reviewer, criterion, score."""
     empty = pl.DataFrame(schema={"conversation_id": pl.String, "reviewer": pl.String,
                                  "criterion": pl.String, "score": pl.Int8})
-    rev = repo.latest_reviews(con)
+    rev = repo.review_events(con)
     if rev is None or rev.is_empty():
         return empty
-    dtype = pl.Struct({c: pl.Int8 for c in CRITERIA})
-    return (rev.with_columns(pl.col("criteria").str.json_decode(dtype)).unnest("criteria")
-            .unpivot(index=["conversation_id", "reviewer"], variable_name="criterion",
-                     value_name="score")
-            .with_columns(pl.col("score").cast(pl.Int8)))
+    return human_criteria_scores(latest_reviews(rev, "seq"))
 
 
 def qa_agreement(con: duckdb.DuckDBPyConnection, model_version: str | None = None

@@ -85,13 +85,13 @@ def kpi_rows(con: duckdb.DuckDBPyConnection, month: str, model_version: str | No
     return model_version, frame(con, _q("kpis_for_month"), [month, model_version])
 
 
-def latest_reviews(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
-    """Each reviewer's latest review of each conversation (conversation_id, reviewer,
-    criteria JSON); None when the warehouse has no reviews mirror."""
+def review_events(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
+    """Every review event of the ``reviews`` mirror (seq, conversation_id, reviewer, criteria
+    JSON, total); None when the warehouse has no reviews mirror."""
     exists = con.execute(_q("has_reviews")).fetchone()
     if not exists or not exists[0]:
         return None
-    return frame(con, _q("latest_review_per_reviewer"))
+    return frame(con, _q("review_events"))
 
 
 def auto_criteria(con: duckdb.DuckDBPyConnection, model_version: str | None) -> pl.DataFrame:

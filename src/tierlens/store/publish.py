@@ -23,7 +23,12 @@ PUBLISHED = ("conversations", "turns", "conversation_scores", "compliance_flags"
              "ingest_runs", "quarantine", "dq_results", "flow_runs", "alerts", "pii_spans",
              "misroute_matrix", "qa_criteria_scores", "current_versions", "reviews",
              "audit_log", "audit_anchors", "outcomes", "verification_sample", "topics",
-             "conversation_topics", "routing_policy")
+             "conversation_topics", "routing_policy", "conversation_agents")
+
+# Published names read from another relation: the versioned derive outputs hold every model
+# version, the dashboard sees the current one only (views.sql, ``*_current``).
+PUBLISHED_FROM = {"outcomes": "outcomes_current", "qa_criteria_scores": "qa_criteria_scores_current",
+                  "misroute_matrix": "misroute_matrix_current"}
 
 
 def snapshot_path(serving_dir: Path) -> Path:
@@ -41,8 +46,9 @@ def write_snapshot(con: duckdb.DuckDBPyConnection, serving_dir: Path) -> Path:
     con.execute(f"ATTACH '{tmp}' AS snap")  # path is ours (uuid), not user input
     try:
         for name in PUBLISHED:
-            if name in existing:
-                con.execute(f"CREATE TABLE snap.{name} AS SELECT * FROM main.{name}")
+            source = PUBLISHED_FROM.get(name, name)
+            if source in existing:
+                con.execute(f"CREATE TABLE snap.{name} AS SELECT * FROM main.{source}")
     finally:
         con.execute("DETACH snap")
     target = snapshot_path(serving_dir)

@@ -18,10 +18,10 @@ SELECT max(model_version) FROM kpi_monthly_all
 -- name: has_reviews
 SELECT count(*) FROM information_schema.tables WHERE table_name = 'reviews'
 
--- name: latest_review_per_reviewer
--- each reviewer's latest review of each conversation (criteria: JSON {criterion: 1|0|null})
-SELECT conversation_id, reviewer, criteria FROM reviews
-QUALIFY row_number() OVER (PARTITION BY conversation_id, reviewer ORDER BY seq DESC) = 1
+-- name: review_events
+-- every review event, in order (criteria: JSON {criterion: 1|0|null}); calibration picks each
+-- reviewer's latest per conversation (tierlens.metrics.scorecard.latest_reviews)
+SELECT seq, conversation_id, reviewer, criteria, total FROM reviews ORDER BY seq
 
 -- name: auto_criteria
 SELECT conversation_id, criterion, score FROM qa_criteria_scores WHERE model_version = ?

@@ -84,6 +84,13 @@ LEFT JOIN applied_versions ar
 WHERE h.rulebook_version = coalesce(
     ar.version, (SELECT version FROM current_versions WHERE component = 'rulebook'));
 
+-- grain: one row per conversation, role (agent | bot) and agent id (a bot's: its version)
+-- that spoke in it: the dashboard's agent filters and leaderboards read it instead of the turns
+CREATE OR REPLACE VIEW conversation_agents AS
+SELECT DISTINCT conversation_id, speaker AS role, agent_id
+FROM core_turns
+WHERE speaker IN ('agent', 'bot') AND agent_id IS NOT NULL;
+
 -- grain: one row per month (cohort = start month), tier (ai, human, all) and KPI
 CREATE OR REPLACE VIEW kpi_monthly AS
 SELECT month, tier, kpi, value, numerator, denominator, model_version, as_of,
@@ -102,3 +109,21 @@ FROM topic_monthly m JOIN topic_centroids c USING (topic_id);
 -- grain: one row per conversation with a request
 CREATE OR REPLACE VIEW conversation_topics AS
 SELECT conversation_id, topic_id, distance, turn_index FROM conversation_topic_assignments;
+
+-- Versioned derive outputs, as published: only the current model version's rows, so a
+-- rescore under a new version never shows (or counts) a conversation twice. The snapshot
+-- publishes each under the table's own name (tierlens.store.publish.PUBLISHED_FROM).
+-- grain: one row per conversation (current model version)
+CREATE OR REPLACE VIEW outcomes_current AS
+SELECT * FROM outcomes
+WHERE model_version = (SELECT version FROM current_versions WHERE component = 'model');
+
+-- grain: one row per conversation and criterion (current model version)
+CREATE OR REPLACE VIEW qa_criteria_scores_current AS
+SELECT * FROM qa_criteria_scores
+WHERE model_version = (SELECT version FROM current_versions WHERE component = 'model');
+
+-- grain: one row per evidence kind, expected queue and actual queue (current model version)
+CREATE OR REPLACE VIEW misroute_matrix_current AS
+SELECT * FROM misroute_matrix
+WHERE model_version = (SELECT version FROM current_versions WHERE component = 'model');
