@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("store", r"tierlens\.store(\..+)?"),
     ("reviews", r"tierlens\.reviews(\..+)?"),
     ("stages", r"tierlens\.stages(\..+)?"),
-    ("pipeline", r"tierlens\.(pipeline|jobs|orchestrate)(\..+)?"),
+    ("pipeline", r"tierlens\.(pipeline|orchestrate)(\..+)?"),
     ("dashboard", r"tierlens\.dashboard(\..+)?|dashboards(\..+)?"),
     ("domain", r"tierlens\.(ingest|score|metrics|topics|simulate|validate)(\..+)?"),
 )
@@ -132,7 +132,7 @@ def test_the_rules_flag_what_they_forbid() -> None:
              "tierlens.reviews.y": {"tierlens.store.db", "tierlens.dashboard.ui"},
              "tierlens.dashboard.z": {"tierlens.ingest.readers", "tierlens.metrics.catalogue"},
              "tierlens.score.w": {"tierlens.metrics.kpis", "tierlens.cli"},
-             "tierlens.cli": {"flows.params", "tierlens.jobs"}}
+             "tierlens.cli": {"flows.params", "tierlens.pipeline"}}
     assert [line.split(" (")[0] for line in _violations(graph)] == [
         "tierlens.cli -> flows.params", "tierlens.dashboard.z -> tierlens.ingest.readers",
         "tierlens.reviews.y -> tierlens.dashboard.ui", "tierlens.score.w -> tierlens.cli",
