@@ -19,8 +19,9 @@ from tierlens.dashboard.queries import routing as routing_q
 from tierlens.dashboard.queries.filters import Filters
 from tierlens.settings import Settings
 from tierlens.store.db import connect
-from tierlens.store.outcomes import derive_outcomes
-from tierlens.store.publish import publish
+from tierlens.stages.derive import derive_outcomes
+from tierlens.stages.ingest import ingest_paths
+from tierlens.stages.publish import publish
 
 # v1 calls every contact a billing inquiry (expected in the bot queue); v2 calls some of them
 # complaints (expected in the complaints queue, tier 2): the misroutes and tier flags differ
@@ -42,15 +43,13 @@ def _score(con, version: str, intent_of) -> None:
 
 @pytest.fixture(scope="module")
 def rescored(tmp_path_factory):
-    from tierlens.jobs import ingest
-
     root = tmp_path_factory.mktemp("rescored")
     settings = Settings(data_dir=root / "data", warehouse=root / "wh" / "t.duckdb",
                         serving_dir=root / "serving", inbox=root / "inbox",
                         cache_dir=root / "cache")
-    ingest([write_jsonl(root / "inbox")], db=settings.warehouse, settings=settings)
     con = connect(settings.warehouse)
     try:
+        ingest_paths(con, [write_jsonl(root / "inbox")], settings)
         _score(con, V1, lambda i: "billing_inquiry")
         derive_outcomes(con, V1, settings)
         _score(con, V2, lambda i: "complaint" if i % 3 == 0 else "billing_inquiry")
