@@ -18,10 +18,10 @@ from tierlens.dashboard.queries import qa as qa_q
 from tierlens.dashboard.queries import routing as routing_q
 from tierlens.dashboard.queries.filters import Filters
 from tierlens.settings import Settings
-from tierlens.store.db import connect
 from tierlens.stages.derive import derive_outcomes
 from tierlens.stages.ingest import ingest_paths
 from tierlens.stages.publish import publish
+from tierlens.store.db import connect
 
 # v1 calls every contact a billing inquiry (expected in the bot queue); v2 calls some of them
 # complaints (expected in the complaints queue, tier 2): the misroutes and tier flags differ
