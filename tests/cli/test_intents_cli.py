@@ -52,12 +52,14 @@ def test_trained_taxonomy_is_used_by_run_and_switched_back(cli, tmp_path: Path) 
                                           ).fetchall()}
     con.close()
     assert len(versions) == 1 and "|clinc_style@" in versions.pop()
-    # the taxonomy's own out-of-scope decision reaches the view for every customer turn
+    # the taxonomy's own out-of-scope decision reaches the view, on each conversation's
+    # request turn (its first substantive customer turn) and nowhere else
     con = duckdb.connect(str(db), read_only=True)
-    decided = con.execute("SELECT count(*), count(out_of_scope) FROM turns "
-                          "WHERE speaker = 'customer' AND oos_score IS NOT NULL").fetchone()
+    decided = con.execute("SELECT count(DISTINCT conversation_id), count(out_of_scope), "
+                          "count(*) FILTER (WHERE out_of_scope IS NOT NULL AND speaker <> "
+                          "'customer') FROM turns WHERE oos_score IS NOT NULL").fetchone()
     con.close()
-    assert decided[0] > 0 and decided[0] == decided[1]
+    assert decided[0] > 0 and decided[1] == decided[0] and decided[2] == 0
     # the taxonomy's own routing policy: derive used it, the snapshot carries it
     snapshot = get_settings().for_warehouse(db).serving_dir / "serving.duckdb"
     snap = duckdb.connect(str(snapshot), read_only=True)

@@ -116,3 +116,18 @@ def test_turns_view_ends_with_out_of_scope(con) -> None:
                        "WHERE table_name = 'turns' ORDER BY ordinal_position").fetchall()
     assert cols[-1] == ("out_of_scope", "BOOLEAN")
     assert [c for c, _ in cols][:16][-1] == "csat_predicted"  # earlier columns unchanged
+
+
+def test_the_decision_is_on_the_request_turn_only(encoder: Encoder) -> None:
+    """out_of_scope decides the customer's request (first substantive customer turn); an
+    answer to the bot later in the conversation gets no decision (NULL), only a score."""
+    turns = make_turns([("c", 0, "bot", "Hi! How can I help?", None),
+                        ("c", 1, "customer", "hi", None),
+                        ("c", 2, "customer", "what's the weather in paris tomorrow", None),
+                        ("c", 3, "bot", "What are the last four digits of your card?", None),
+                        ("c", 4, "customer", "The last four digits are 6669", None)])
+    out = score_turns(turns, encoder=encoder, heads_dir=HEADS).sort("turn_index")
+    decided = dict(zip(out["turn_index"], out["out_of_scope"], strict=True))
+    assert decided[2] is True
+    assert decided[1] is None and decided[4] is None and decided[0] is None
+    assert out.filter(pl.col("turn_index") == 4)["oos_score"][0] is not None

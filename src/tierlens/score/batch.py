@@ -49,6 +49,7 @@ def score_batch(turns: pl.DataFrame, settings: Settings,
         TURN_SCORE_COLUMNS,
         encode_turns,
         model_version,
+        on_requests_only,
         score_embeddings,
     )
 
@@ -56,6 +57,6 @@ def score_batch(turns: pl.DataFrame, settings: Settings,
     hs = heads(settings, intent)
     version = model_version(enc, hs)
     keys, emb = encode_turns(turns, enc)
-    ts = score_embeddings(keys, emb, hs, version)
+    ts = on_requests_only(score_embeddings(keys, emb, hs, version), turns)
     cs = score_conversations(turns, ts, heads_dir=default_heads_dir(settings))
     return version, ts.select(TURN_SCORE_COLUMNS), cs

@@ -8,8 +8,9 @@ turn, keyed by (conversation_id, turn_index):
   in [-1, 1], ``sentiment_confidence`` (calibrated probability of the label);
 - ``intent`` + ``intent_confidence`` (taxonomy head) and ``oos_score`` = how far the turn is
   outside the active taxonomy (:mod:`tierlens.score.oos`); ``out_of_scope`` = ``oos_score`` at
-  or above the threshold shipped with the model, for customer turns only (None for a custom
-  taxonomy trained before taxonomies carried one);
+  or above the threshold shipped with the model, on each conversation's request turn only
+  (:func:`on_requests_only`; None elsewhere, and for a custom taxonomy trained before
+  taxonomies carried a threshold);
 - ``bot_outcome`` + ``bot_outcome_confidence``: success / failure / request_more / goodbye /
   other, for bot turns only (null otherwise);
 - ``outcome_cue`` + ``outcome_cue_confidence``: the same head on bot AND agent turns (used by
@@ -177,7 +178,24 @@ def score_turns(turns: pl.DataFrame, encoder: Encoder, heads_dir: Path,
     """
     heads = load_heads(heads_dir, intent_head)
     keys, emb = encode_turns(turns, encoder)
-    return score_embeddings(keys, emb, heads, model_version(encoder, heads))
+    return on_requests_only(score_embeddings(keys, emb, heads, model_version(encoder, heads)),
+                            turns)
+
+
+def on_requests_only(scores: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFrame:
+    """``out_of_scope`` is a decision about the customer's request: keep it on each
+    conversation's request turn (its first substantive customer turn, the rule of
+    :func:`tierlens.topics.requests.first_requests`) and leave it NULL elsewhere, where the
+    customer answers the bot ("the last four digits are 6669") rather than asks for something
+    (``oos_score`` itself stays on every turn)."""
+    from tierlens.topics.requests import first_requests
+
+    req = first_requests(turns.select("conversation_id", "turn_index", "speaker", "text")
+                         ).select("conversation_id", "turn_index", _req=pl.lit(True))
+    return (scores.join(req, on=["conversation_id", "turn_index"], how="left")
+            .with_columns(pl.when(pl.col("_req")).then(pl.col("out_of_scope"))
+                          .alias("out_of_scope"))
+            .drop("_req"))
 
 
 def oos_threshold(heads_dir: Path) -> float:
