@@ -32,7 +32,11 @@ import json, sys, time, resource
 from pathlib import Path
 stage, src, db = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 from tierlens.ingest.readers import read_jsonl
-from tierlens.ingest.pipeline import batches, ingest_paths
+from tierlens.ingest.pipeline import batches
+try:
+    from tierlens.stages.ingest import ingest_paths
+except ImportError:  # a --baseline-src from before the stages package
+    from tierlens.ingest.pipeline import ingest_paths
 from tierlens.settings import Settings
 settings = Settings(warehouse=db)
 t0 = time.perf_counter()
