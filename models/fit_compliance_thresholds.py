@@ -34,6 +34,7 @@ import polars as pl
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO))  # tests.compliance.compliance_golden: the golden set's loader
 
 DEV_CASES = REPO / "data" / "compliance" / "dev_cases.csv"
 GOLDEN = REPO / "tests" / "golden" / "compliance" / "conversations.json"
@@ -107,19 +108,11 @@ def read_cases(path: Path) -> dict[str, tuple[list[str], np.ndarray]]:
 
 def export_dev(rulebook, path: Path = DEV_CASES) -> int:
     """Write the golden set's semantic candidates (module docstring) to ``path``."""
-    from tierlens.schema import PII_SPAN_SCHEMA
+    from tests.compliance.compliance_golden import load_golden
     from tierlens.score.compliance import evaluate_rulebook, prepare_turns, semantic_rows
 
-    data = json.loads(GOLDEN.read_text(encoding="utf-8"))
-    conv = pl.DataFrame([{k: c[k] for k in ("conversation_id", "channel")} for c in data])
-    turns = pl.DataFrame([{"conversation_id": c["conversation_id"], **t}
-                          for c in data for t in c["turns"]],
-                         schema={"conversation_id": pl.String, "turn_index": pl.Int32,
-                                 "speaker": pl.String, "text": pl.String, "event": pl.String})
-    pii = pl.DataFrame([{"conversation_id": c["conversation_id"], **p}
-                        for c in data for p in c["pii_spans"]], schema=PII_SPAN_SCHEMA)
-    gold = {(c["conversation_id"], e["rule_id"], e["turn_index"]) for c in data
-            for e in c["expected"]}
+    conv, turns, pii, expected = load_golden(GOLDEN)
+    gold = set(expected.select("conversation_id", "rule_id", "turn_index").iter_rows())
     base = prepare_turns(conv, turns)
     out = []
     for rule in [r for r in rulebook.active_rules if r.kind == "semantic"]:

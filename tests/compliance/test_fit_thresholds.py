@@ -66,3 +66,11 @@ def test_heldout_cases_are_balanced_labelled_twice_and_never_in_fitting(rulebook
                for r in held)
     assert not {r["text"] for r in held} & {r["text"] for r in dev}
     assert {r["rule_id"] for r in dev} == set(SEMANTIC)
+
+
+def test_export_dev_rebuilds_the_committed_dev_cases_from_the_golden_loader(rulebook,
+                                                                            tmp_path) -> None:
+    # export_dev reads the golden set through compliance_golden.load_golden (the one loader)
+    out = tmp_path / "dev_cases.csv"
+    assert FIT.export_dev(rulebook, out) == len(_rows("dev_cases.csv"))
+    assert out.read_bytes() == (REPO / "data" / "compliance" / "dev_cases.csv").read_bytes()
