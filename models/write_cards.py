@@ -1,7 +1,7 @@
 """Render models/cards/<head>.md from each head's JSON metadata (numbers never typed by hand).
 
-The failure-mode notes below are written by people; every number comes from the JSON that
-the training script wrote. Re-run after retraining a head.
+The failure-mode notes below are written by people; every number and the held-out
+(split) rules come from the JSON that the training script wrote. Re-run after retraining a head.
 
 Usage: .venv/bin/python models/write_cards.py
 """
@@ -77,6 +77,8 @@ FAILURE_MODES = {
 
 # The headline of every card: (metrics key, the figures shown, where the text comes from).
 # Always held-out REAL text (never written or simulated); in-domain sets come after it.
+# Which rows are held out (the hash rules) is the head's own ``split`` metadata, written by
+# its training script and shown under **Split**: the texts here say what the rows are.
 HEADLINE = {
     "sentiment": ("customer_voice_real_test", ("macro_f1", "complaint_auc", "ece", "accuracy"),
                   ("customer-voice test split: real customer turns only (MultiDoGO customer "
@@ -84,27 +86,26 @@ HEADLINE = {
                   "by data/sentiment/GUIDELINE.md; never used for training, model choice or "
                   "calibration")),
     "intent": ("test_banking77", ("accuracy", "macro_f1", "ece"),
-               ("banking77 held-out 20% (real online-banking customer queries; "
-               "sha1(text) % 5 == 0), predicted over the whole default taxonomy")),
+               ("banking77 held-out 20% (real online-banking customer queries), predicted "
+               "over the whole default taxonomy")),
     "oos": ("test", ("oos_recall_at_threshold", "inscope_flagged_at_threshold", "auroc"),
-            ("clinc150 val + oos_val, the half by text hash that did not choose the threshold "
+            ("clinc150 val + oos_val, the half that did not choose the threshold "
              "(real crowd-sourced assistant requests: out-of-scope ones vs in-scope ones of "
              "the taxonomy), plus banking77 held-out and other taxonomy test rows; flagged "
              "share per set in the rows below")),
     "bot_outcome": ("test", ("accuracy", "macro_f1", "ece"),
                     ("SGD test dialogues: system turns of real crowd-paraphrased "
-                    "virtual-assistant dialogues (sha1(dialogue_id) % 5 == 0)")),
+                    "virtual-assistant dialogues")),
     "csat": ("test", ("spearman", "mae", "mae_constant_baseline"),
-             "USS test dialogues: real user turns rated by annotators (sha1(id) % 5 == 0)"),
+             "USS test dialogues: real user turns rated by annotators"),
 }
 SOURCES = {  # every other metrics key: where its text comes from
     "customer_voice_real_test_uncalibrated": "the headline set, before temperature scaling",
     "customer_voice_real_test_by_source": "the headline set by the text's source",
     "test_in_domain": "v1 in-domain gold test (real requests from intent data sets, mostly "
-                      "neutral; data/sentiment/items.csv, sha1(item_id) % 3 == 0)",
-    "tweeteval_heldout": "TweetEval held-out slice (real tweets, sha1(text) % 5 == 0 of its test)",
-    "test_all": "every test row of the taxonomy's sources (banking77, clinc150, MultiDoGO, SGD, "
-                "seeds)",
+                      "neutral; data/sentiment/items.csv)",
+    "tweeteval_heldout": "TweetEval held-out slice (real tweets)",
+    "test_all": "every test row of the taxonomy's sources (**Data**)",
     "test_all_uncalibrated": "the same rows, before temperature scaling",
     "val": "validation split (used for model choice: not a held-out figure)",
     "test_uncalibrated": "the headline set, before temperature scaling",
@@ -131,8 +132,9 @@ def headline(name: str, meta: dict) -> list[str]:
     if not isinstance(m, dict):
         return ["## Headline", "", f"No `{key}` figure in the head's metadata: retrain it.", ""]
     figures = ", ".join(f"{k} **{fmt(m[k])}**" for k in shown if k in m)
+    rule = "; held-out rule under **Split**" if meta.get("split") else ""
     return ["## Headline: held-out real text", "", f"{figures} (n = {_n(m)}).", "",
-            f"Source: {source}.", ""]
+            f"Source: {source}{rule}.", ""]
 
 
 def metric_rows(meta: dict, skip: str) -> list[str]:
