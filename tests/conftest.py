@@ -69,6 +69,18 @@ def write_jsonl(path: Path, records: list, gz: bool = False) -> Path:
     return path
 
 
+def db_rows(db: Path, sql: str) -> list[tuple]:
+    """Every row of ``sql`` on the DuckDB file ``db``, opened read-only and closed again (so a
+    CLI or flow process can open it next)."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
 def table_contents(con, tables=("core_conversations", "core_turns", "pii_spans", "quarantine",
                                 "dq_results", "ingested_files")) -> dict:
     """Every row of the data tables, in a canonical order (run-id columns excluded)."""

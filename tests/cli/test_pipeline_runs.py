@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
-
 from tests.cli.conftest import conversations_file
-from tests.conftest import conversation, write_jsonl
+from tests.conftest import conversation, db_rows, write_jsonl
 
 BEFORE = "I cannot log into my account"
 # Same meaning, other words: no shared entity and one content word in common, so only the
@@ -19,19 +17,11 @@ RESTATED = "I am unable to sign in to my account"
 UNRELATED = "Also, what time does your shop open on Sundays?"
 
 
-def _rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def test_a_cli_run_leaves_a_row_in_flow_runs(cli, tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     cli("run", conversations_file(tmp_path / "in.jsonl"), "--db", db)
-    runs = _rows(db, "SELECT flow_name, outcome, read, stored, scored, model_version, "
-                     "rulebook_version, finished_at, parameters FROM flow_runs")
+    runs = db_rows(db, "SELECT flow_name, outcome, read, stored, scored, model_version, "
+                       "rulebook_version, finished_at, parameters FROM flow_runs")
     assert len(runs) == 1, runs
     name, outcome, read, stored, scored, mv, rv, finished, params = runs[0]
     assert (name, outcome, read, stored, scored) == ("cli-run", "succeeded", 5, 5, 5)
@@ -39,12 +29,12 @@ def test_a_cli_run_leaves_a_row_in_flow_runs(cli, tmp_path: Path) -> None:
     assert json.loads(params)["paths"] == [str(tmp_path / "in.jsonl")]
     # the published snapshot shows the finished run, as the flows' runs are shown
     snap = tmp_path / "w.tierlens" / "serving" / "serving.duckdb"
-    assert _rows(snap, "SELECT flow_name, outcome FROM flow_runs") == [("cli-run", "succeeded")]
+    assert db_rows(snap, "SELECT flow_name, outcome FROM flow_runs") == [("cli-run", "succeeded")]
 
     cli("score", "--db", db)
-    assert _rows(db, "SELECT flow_name, outcome, scored FROM flow_runs "
-                     "ORDER BY started_at") == [("cli-run", "succeeded", 5),
-                                                ("cli-score", "succeeded", 0)]
+    assert db_rows(db, "SELECT flow_name, outcome, scored FROM flow_runs "
+                       "ORDER BY started_at") == [("cli-run", "succeeded", 5),
+                                                  ("cli-score", "succeeded", 0)]
 
 
 def _escalated(cid: str, started: str, after: str) -> dict:
@@ -73,7 +63,7 @@ def test_the_semantic_restatement_check_runs_in_a_real_pipeline_run(cli, tmp_pat
         _escalated("same-meaning", "2026-10-01T09:00:00Z", RESTATED),
         _escalated("new-question", "2026-10-01T10:00:00Z", UNRELATED)])
     cli("run", path, "--db", db)
-    flags = dict(_rows(db, "SELECT conversation_id, repeated_after_handoff FROM outcomes"))
+    flags = dict(db_rows(db, "SELECT conversation_id, repeated_after_handoff FROM outcomes"))
     assert flags == {"same-meaning": True, "new-question": False}
 
     # without embeddings (what production did before) the same data is not caught: the flag

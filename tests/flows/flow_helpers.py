@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from tests.conftest import db_rows
+
 REPO = Path(__file__).resolve().parents[2]
 
 # Tables compared between two warehouses, with the columns that legitimately differ between
@@ -99,11 +101,7 @@ def kill_after(module: str, params: dict, env: dict[str, str], pattern: str, del
 
 
 def count(db: Path, sql: str) -> int:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchone()[0]
-    finally:
-        con.close()
+    return db_rows(db, sql)[0][0]
 
 
 # Float columns are compared with a tolerance: model heads run float32 matrix products whose

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import db_rows
 from tests.flows.conftest import SMALL_FILE
 from tests.flows.flow_helpers import count, differences, flow_env, kill_after, run_flow, table_sizes
 
@@ -24,18 +25,8 @@ def _params(base: dict, tmp: Path) -> dict:
 
 
 def _assert_ledger_after_crash(db: Path) -> None:
-    outcomes = sorted(r for r in _rows(db, "SELECT outcome FROM flow_runs"))
+    outcomes = sorted(r for r in db_rows(db, "SELECT outcome FROM flow_runs"))
     assert outcomes == [("crashed",), ("succeeded",)], outcomes
-
-
-def _rows(db: Path, sql: str) -> list[tuple]:
-    import duckdb
-
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_kill_during_ingest_then_rerun_equals_a_clean_run(prefect_api, inbox, reference_run,
@@ -60,7 +51,7 @@ def test_kill_during_ingest_then_rerun_equals_a_clean_run(prefect_api, inbox, re
     assert landed, "could not land a kill inside the big file's writes"
     params, db, stored = landed
     # the killed run: some batches of b_big committed, the file not recorded, run unfinished
-    assert _rows(db, "SELECT status FROM ingest_runs WHERE paths[1] LIKE '%b_big%'") == \
+    assert db_rows(db, "SELECT status FROM ingest_runs WHERE paths[1] LIKE '%b_big%'") == \
         [("running",)]
     assert count(db, "SELECT count(*) FROM turn_scores") == 0
     assert "core_conversations" in differences(ref_db, db)   # the comparison can fail
@@ -77,7 +68,7 @@ def test_kill_during_ingest_then_rerun_equals_a_clean_run(prefect_api, inbox, re
     assert differences(ref_db, db) == {}, table_sizes(db)
     _assert_ledger_after_crash(db)
     # the killed ingest run no longer reads as running: the next ingest marked it failed
-    statuses = _rows(db, "SELECT status FROM ingest_runs WHERE paths[1] LIKE '%b_big%'")
+    statuses = db_rows(db, "SELECT status FROM ingest_runs WHERE paths[1] LIKE '%b_big%'")
     assert sorted(statuses) == [("failed",), ("succeeded",)], statuses
 
 
