@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from score_helpers import HEADS, all_rows, make_turns, write_csv
+from score_helpers import HEADS, SERVED, all_rows, make_turns, write_csv
 
 from tests.conftest import REPO
+from tierlens.score.batch import score_batch
 from tierlens.score.encoder import Encoder
 from tierlens.score.heads import clear_cache, load_head
 from tierlens.score.oos import choose_threshold
@@ -118,15 +119,18 @@ def test_turns_view_ends_with_out_of_scope(con) -> None:
     assert [c for c, _ in cols][:16][-1] == "csat_predicted"  # earlier columns unchanged
 
 
-def test_the_decision_is_on_the_request_turn_only(encoder: Encoder) -> None:
+@pytest.mark.parametrize("entry", ["score_turns", "score_batch"])
+def test_the_decision_is_on_the_request_turn_only(encoder: Encoder, entry: str) -> None:
     """out_of_scope decides the customer's request (first substantive customer turn); an
-    answer to the bot later in the conversation gets no decision (NULL), only a score."""
+    answer to the bot later in the conversation gets no decision (NULL), only a score. Both
+    entry points (a direct call, a pipeline/flow batch) apply the rule."""
     turns = make_turns([("c", 0, "bot", "Hi! How can I help?", None),
                         ("c", 1, "customer", "hi", None),
                         ("c", 2, "customer", "what's the weather in paris tomorrow", None),
                         ("c", 3, "bot", "What are the last four digits of your card?", None),
                         ("c", 4, "customer", "The last four digits are 6669", None)])
-    out = score_turns(turns, encoder=encoder, heads_dir=HEADS).sort("turn_index")
+    out = (score_turns(turns, encoder=encoder, heads_dir=HEADS) if entry == "score_turns"
+           else score_batch(turns, SERVED)[1]).sort("turn_index")
     decided = dict(zip(out["turn_index"], out["out_of_scope"], strict=True))
     assert decided[2] is True
     assert decided[1] is None and decided[4] is None and decided[0] is None

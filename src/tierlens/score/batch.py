@@ -45,18 +45,11 @@ def score_batch(turns: pl.DataFrame, settings: Settings,
     from tierlens.score.conversation import score_conversations
     from tierlens.score.encoder import get_encoder
     from tierlens.score.heads import default_heads_dir
-    from tierlens.score.turns import (
-        TURN_SCORE_COLUMNS,
-        encode_turns,
-        model_version,
-        on_requests_only,
-        score_embeddings,
-    )
+    from tierlens.score.turns import TURN_SCORE_COLUMNS, model_version, score_with_heads
 
     enc = get_encoder(settings)
     hs = heads(settings, intent)
     version = model_version(enc, hs)
-    keys, emb = encode_turns(turns, enc)
-    ts = on_requests_only(score_embeddings(keys, emb, hs, version), turns)
+    ts = score_with_heads(turns, enc, hs, version)
     cs = score_conversations(turns, ts, heads_dir=default_heads_dir(settings))
     return version, ts.select(TURN_SCORE_COLUMNS), cs

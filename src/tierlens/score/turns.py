@@ -177,9 +177,17 @@ def score_turns(turns: pl.DataFrame, encoder: Encoder, heads_dir: Path,
     head reads that encoding.
     """
     heads = load_heads(heads_dir, intent_head)
+    return score_with_heads(turns, encoder, heads, model_version(encoder, heads))
+
+
+def score_with_heads(turns: pl.DataFrame, encoder: Encoder, heads: dict[str, Head],
+                     version: str) -> pl.DataFrame:
+    """Score one batch of turns with loaded ``heads`` (``TURN_SCORE_SCHEMA``): encode, apply
+    every head, keep ``out_of_scope`` on request turns only. The one path of
+    :func:`score_turns` and :func:`tierlens.score.batch.score_batch`, so the request rule is
+    applied in one place."""
     keys, emb = encode_turns(turns, encoder)
-    return on_requests_only(score_embeddings(keys, emb, heads, model_version(encoder, heads)),
-                            turns)
+    return on_requests_only(score_embeddings(keys, emb, heads, version), turns)
 
 
 def on_requests_only(scores: pl.DataFrame, turns: pl.DataFrame) -> pl.DataFrame:
