@@ -185,3 +185,29 @@ def test_reviews_saved_while_a_flow_holds_the_warehouse(tmp_path, store):
     assert pl.concat([reviews.latest_dispositions(store)]).height == n
     assert verify_audit_log(store, Settings()) == (True, None)
     assert elapsed < 120
+
+
+def test_the_audit_key_is_read_once_per_key_file_and_again_when_it_is_replaced(tmp_path,
+                                                                                monkeypatch):
+    from tierlens.reviews import audit
+
+    key_file = tmp_path / "cfg" / "audit.key"
+    settings = Settings(audit_key_file=key_file)
+    old = audit.load_key(key_file)
+    reads: list = []
+    real = audit.load_key
+    monkeypatch.setattr(audit, "load_key", lambda p: reads.append(p) or real(p))
+    first = tmp_path / "first.sqlite"
+    for cid in ("c-1", "c-2", "c-3"):
+        reviews.record_assignment(first, cid, "qa", "admin", settings=settings)
+    assert len(reads) == 1
+    assert verify_audit_log(first, settings) == (True, None)  # signed with the file's key
+
+    new = tmp_path / "cfg" / "new.key"  # a rotated key: another file moved into place
+    new.write_text("b" * 64 + "\n")
+    new.replace(key_file)
+    second = tmp_path / "second.sqlite"
+    reviews.record_assignment(second, "c-1", "qa", "admin", settings=settings)
+    assert len(reads) == 2  # the replaced file is read once more (the check above: cached)
+    assert real(key_file) != old and verify_audit_log(second, settings) == (True, None)
+    assert verify_audit_log(first, settings)[0] is False  # the old chain needs the old key

@@ -30,6 +30,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -151,8 +152,21 @@ def _store(path: Path | str) -> Iterator[sqlite3.Connection]:
 
 
 def _key(settings: Settings) -> bytes:
-    """The audit chain's HMAC key (``settings.audit_key_file``)."""
-    return audit.load_key(settings.audit_key_file)
+    """The audit chain's HMAC key (``settings.audit_key_file``), read once per key file and
+    read again only when the file changes (a new or replaced key), so a write signs with
+    what a fresh read would give. A missing file is created by :func:`audit.load_key`."""
+    path = Path(settings.audit_key_file).expanduser()
+    try:
+        st = path.stat()
+    except OSError:
+        return audit.load_key(path)
+    return _key_of(str(path), (st.st_ino, st.st_mtime_ns, st.st_size))
+
+
+@lru_cache(maxsize=8)
+def _key_of(path: str, stamp: tuple[int, int, int]) -> bytes:
+    """The key in ``path`` as it was at ``stamp`` (inode, mtime, size): one read per version."""
+    return audit.load_key(path)
 
 
 def _now() -> str:
