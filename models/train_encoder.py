@@ -107,6 +107,20 @@ def task_data(intent_labels: str = "banking77") -> dict[str, dict]:
     }
 
 
+def warm_start(init: str) -> dict | None:
+    """What a warm-started adapter grew from: the initial adapter's digest and, when its
+    adapter.json sits next to it, that file's own training record (so the chain of runs
+    that made the shipped delta stays on record)."""
+    if not init:
+        return None
+    digest = lora.adapter_digest(lora.load_adapter(init))
+    meta_path = Path(init).with_suffix(".json")
+    prior = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    if prior.get("digest") != digest:
+        prior = {}
+    return {"digest": digest, "training": prior.get("training")}
+
+
 def pooled(model, ids, mask):
     import torch
     hidden = model(input_ids=ids, attention_mask=mask,
@@ -302,7 +316,7 @@ def main() -> None:
                          "targets": targets(args.layers), "params": n_params,
                          "scaling": scaling},
                 "training": {"epochs": args.epochs, "intent_labels": args.intent_labels,
-                             "warm_start": args.init or None,
+                             "warm_start": warm_start(args.init),
                              "rows_per_epoch": {k: min(len(v["train"]),
                                                        int(args.caps[k] * args.per_task))
                                                 for k, v in data.items()},
