@@ -156,3 +156,14 @@ def test_a_corrupt_store_gives_one_line_not_a_traceback(tmp_path):
 
 def KEY() -> bytes:
     return audit.load_key(Settings().audit_key_file)
+
+
+def test_row_hash_bytes_are_pinned():
+    """Existing chains must keep verifying: the canonical serialisation (shared by the stored
+    before/after and the row hash) and the HMAC over it are pinned to a known value."""
+    after = reviews.canonical({"b": [1, 2.5, "é"], "a": {"z": None, "y": True}})
+    assert after == '{"a":{"y":true,"z":null},"b":[1,2.5,"é"]}'
+    row = {"seq": 3, "at": "2026-01-02T03:04:05.000006+00:00", "who": "rév", "action": "label",
+           "object": "flag:c1/r1/2", "before": None, "after": after}
+    assert audit.row_hash(b"k" * 32, "0" * 64, row) == (
+        "31341ec327e4c1e59446b0206d4ec2365dc38a27c975eedd034a49af4e2dbe7b")

@@ -68,10 +68,15 @@ def load_key(path: Path | str) -> bytes:
     return key.encode("ascii")
 
 
+def canonical(obj: Any) -> str:
+    """Canonical JSON: sorted keys, no spaces, UTF-8 kept. The one serialiser behind every
+    audit hash and stored before/after: changing a byte here breaks every existing chain."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def row_hash(key: bytes, prev_hash: str, row: dict[str, Any]) -> str:
     """HMAC-SHA256(key, prev_hash + canonical JSON of {seq, at, who, action, object, before, after})."""
-    body = json.dumps({k: row[k] for k in _FIELDS}, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False, default=str)
+    body = canonical({k: row[k] for k in _FIELDS})
     return hmac.new(key, (prev_hash + body).encode("utf-8"), hashlib.sha256).hexdigest()
 
 

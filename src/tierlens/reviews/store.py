@@ -39,7 +39,13 @@ import polars as pl
 from tierlens.config.scorecard import load_scorecard
 from tierlens.errors import StoreError, TierlensError
 from tierlens.reviews import audit, checks
-from tierlens.reviews.audit import GENESIS, conversation_object, flag_object, label_object
+from tierlens.reviews.audit import (
+    GENESIS,
+    canonical,
+    conversation_object,
+    flag_object,
+    label_object,
+)
 from tierlens.settings import Settings
 
 DISPOSITIONS = ("confirmed", "dismissed", "escalated")
@@ -171,11 +177,6 @@ def _key_of(path: str, stamp: tuple[int, int, int]) -> bytes:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-def canonical(obj: Any) -> str:
-    """Canonical JSON: sorted keys, no spaces, UTF-8 kept."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def _audit(con: sqlite3.Connection, key: bytes, who: str, action: str, obj: str,
