@@ -153,6 +153,12 @@ def test_report_shows_interval_and_verification():
     assert "64.0% [60.0%, 68.0%]" in html and "verified by 40 reviews" in html
     assert "First-contact resolution" in html
     assert "unverified" in html
+    from tierlens.dashboard import kpi_view
+    from tierlens.metrics.catalogue import kpi_info
+
+    texts = [kpi_view.trust_text(r, kpi_info().get(r["kpi"])) for r in kpis.to_dicts()]
+    assert texts == ["verified by 40 reviews, ±4.0 pts; corrected 64.0% [60.0%, 68.0%]",
+                     "unverified", "structural"]
     pdf = report.monthly_pdf("2026-10", kpis)
     assert pdf[:5] == b"%PDF-"
 

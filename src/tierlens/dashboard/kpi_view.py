@@ -13,6 +13,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
+from tierlens.dashboard.report import corrected_interval
 from tierlens.metrics.catalogue import KpiInfo, format_delta, format_value
 
 # the month's story, in reading order (PRODUCT.md: containment, escalation, FCR, CSAT, repeat
@@ -27,8 +28,7 @@ def trust_text(r: dict[str, Any], info: KpiInfo | None) -> str:
     """The trust layer's words for a row, with the corrected value and interval when verified."""
     text = r.get("verification") or "structural"
     if text.startswith("verified") and r.get("value_corrected") is not None:
-        text += (f"; corrected {format_value(info, r['value_corrected'])} "
-                 f"[{format_value(info, r.get('ci_low'))}, {format_value(info, r.get('ci_high'))}]")
+        text += f"; corrected {corrected_interval(r, info)}"
     return text
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from tierlens.metrics.catalogue import format_delta, format_value, kpi_info
+from tierlens.metrics.catalogue import KpiInfo, format_delta, format_value, kpi_info
 
 TIERS = ("ai", "human", "all")
 
@@ -26,13 +26,18 @@ def _num(v: object, digits: int = 3) -> str:
     return str(v)
 
 
+def corrected_interval(r: dict, info: KpiInfo | None) -> str:
+    """``value_corrected [ci_low, ci_high]`` in the KPI's units: the one wording of the reviewers'
+    correction, shared by the report and the dashboard (:func:`kpi_view.trust_text`)."""
+    return (f"{format_value(info, r['value_corrected'])} [{format_value(info, r.get('ci_low'))}, "
+            f"{format_value(info, r.get('ci_high'))}]")
+
+
 def _corrected(r: dict) -> str:
     """The corrected value and its interval, for model-based KPIs that reviews verified."""
     if r.get("n_reviewed") in (None, 0) or r.get("value_corrected") is None:
         return ""
-    i = kpi_info().get(r["kpi"])
-    return (f"{format_value(i, r['value_corrected'])} [{format_value(i, r.get('ci_low'))}, "
-            f"{format_value(i, r.get('ci_high'))}]")
+    return corrected_interval(r, kpi_info().get(r["kpi"]))
 
 
 def _rows(kpis: pl.DataFrame, tier: str) -> list[dict]:
