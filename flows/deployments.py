@@ -28,7 +28,10 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flows.server import (
@@ -118,37 +121,13 @@ def _ignore_stop_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    ap.add_argument("--no-server", action="store_true",
-                    help="Don't start a local server (PREFECT_API_URL must point at one).")
-    ap.add_argument("--port", type=int, default=4200, help="Port of the local server.")
-    args = ap.parse_args(argv)
-    signal.signal(signal.SIGTERM, sigterm_as_interrupt)
-    if os.environ.get("PREFECT_API_URL") or args.no_server:
-        try:
-            serve_until_stopped(build_deployments())
-        except KeyboardInterrupt:
-            pass
-        finally:
-            _ignore_stop_signals()
-            stop_process_tree()
-        print("stopped", flush=True)
-        return 0
-    if "prefect" in sys.modules:  # its settings were read already: ours would be ignored
-        print("error: flows.deployments.main() must run before prefect is imported",
-              file=sys.stderr)
-        return 2
-    home = process_settings().data_dir / "prefect"
-    url = f"http://127.0.0.1:{args.port}/api"
-    os.environ.update(prefect_environment(home, url))
-    write_profile(home, url)
+def _serve_and_stop(start_server: Callable[[], subprocess.Popen] | None = None) -> int:
+    """Start the local server (``start_server``, when given), serve the deployments, and however
+    that ends, stop the server and every process still below this one: the one shutdown path."""
     server = None
     try:
-        print(f"starting a local Prefect server on {url} (PREFECT_HOME {home}, log "
-              f"{home / 'server.log'})", flush=True)
-        server, _ = start_local_server(home, args.port)
-        print(f"prefect server up; UI on http://127.0.0.1:{args.port}", flush=True)
+        if start_server is not None:
+            server = start_server()
         serve_until_stopped(build_deployments())
     except ServerError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
@@ -162,6 +141,35 @@ def main(argv: list[str] | None = None) -> int:
         stop_process_tree(server)
     print("stopped", flush=True)
     return 0
+
+
+def _start_local(home: Path, port: int) -> subprocess.Popen:
+    """The local Prefect server under ``home``, up and answering on ``port``."""
+    print(f"starting a local Prefect server on http://127.0.0.1:{port}/api (PREFECT_HOME "
+          f"{home}, log {home / 'server.log'})", flush=True)
+    server, _ = start_local_server(home, port)
+    print(f"prefect server up; UI on http://127.0.0.1:{port}", flush=True)
+    return server
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--no-server", action="store_true",
+                    help="Don't start a local server (PREFECT_API_URL must point at one).")
+    ap.add_argument("--port", type=int, default=4200, help="Port of the local server.")
+    args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, sigterm_as_interrupt)
+    if os.environ.get("PREFECT_API_URL") or args.no_server:
+        return _serve_and_stop()
+    if "prefect" in sys.modules:  # its settings were read already: ours would be ignored
+        print("error: flows.deployments.main() must run before prefect is imported",
+              file=sys.stderr)
+        return 2
+    home = process_settings().data_dir / "prefect"
+    url = f"http://127.0.0.1:{args.port}/api"
+    os.environ.update(prefect_environment(home, url))
+    write_profile(home, url)
+    return _serve_and_stop(lambda: _start_local(home, args.port))
 
 
 if __name__ == "__main__":
