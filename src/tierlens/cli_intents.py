@@ -12,12 +12,15 @@ import json
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tierlens.cli_common import DbOpt, cli_settings
 from tierlens.settings import Settings
+
+if TYPE_CHECKING:
+    import duckdb
 
 intents_app = typer.Typer(no_args_is_help=True,
                           help="The warehouse's intent taxonomies: list them, pick the active one.")
@@ -44,18 +47,16 @@ def train(file: Path, name: str | None, out: Path | None, corrections: bool,
         con = connect(settings.warehouse)
         try:
             save_taxonomy(con, name, Path(report["head_path"]), report, policy)
+            if out is None:
+                report.pop("head_path")
+            report["taxonomy"] = name
+            report["warehouse"] = str(settings.warehouse)
+            for note in report["warnings"]:
+                typer.echo(f"warning: {note}", err=True)
+            typer.echo(json.dumps(report, indent=2, default=str))
+            _activated(con, settings, name)
         finally:
             con.close()
-    if out is None:
-        report.pop("head_path")
-    report["taxonomy"] = name
-    report["warehouse"] = str(settings.warehouse)
-    for note in report["warnings"]:
-        typer.echo(f"warning: {note}", err=True)
-    typer.echo(json.dumps(report, indent=2, default=str))
-    typer.echo(f"intent taxonomy {name!r} is now active for {settings.warehouse}; the next "
-               "`tierlens score` re-scores every conversation with it")
-    _policy_note(settings, name)
 
 
 @intents_app.command("list")
@@ -88,26 +89,27 @@ def use_cmd(name: Annotated[str, typer.Argument(help="A trained taxonomy, or `de
     con = connect(settings.warehouse)
     try:
         use_taxonomy(con, None if name == "default" else name)
+        _activated(con, settings, name)
     finally:
         con.close()
+
+
+def _activated(con: duckdb.DuckDBPyConnection, settings: Settings, name: str) -> None:
+    """Tell that taxonomy ``name`` is now active, and what the routing policy lacks for it."""
     typer.echo(f"intent taxonomy {name!r} is now active for {settings.warehouse}; the next "
                "`tierlens score` re-scores every conversation with it")
     if name != "default":
-        _policy_note(settings, name)
+        _policy_note(con, settings, name)
 
 
-def _policy_note(settings: Settings, name: str) -> None:
-    """Say which of taxonomy ``name``'s intents the routing policy in force doesn't name."""
+def _policy_note(con: duckdb.DuckDBPyConnection, settings: Settings, name: str) -> None:
+    """Say which of taxonomy ``name``'s intents the routing policy in force doesn't name
+    (``con``: the caller's warehouse connection, which just made ``name`` active)."""
     from tierlens.stages.model_scores import intent_head as active_intent_head
-    from tierlens.store.db import connect
     from tierlens.store.intents import policy_gaps, routing_policy
 
-    con = connect(settings.warehouse, read_only=True)
-    try:
-        head = active_intent_head(con)
-        policy = routing_policy(con, settings.routing_policy_path)
-    finally:
-        con.close()
+    head = active_intent_head(con)
+    policy = routing_policy(con, settings.routing_policy_path)
     labels = list(head.labels) if head is not None and head.name == name else []
     gaps = policy_gaps(labels, policy)
     if gaps:

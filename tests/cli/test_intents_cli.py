@@ -13,6 +13,8 @@ from tests.cli.conftest import EXPECTED_INTENT, INTENTS_CSV, conversations_file
 
 CUSTOM = {"weather", "restaurant_reservation", "alarm", "recipe"}
 ROUTING = INTENTS_CSV.with_name("clinc_style_routing.yaml")
+NOTE = ("has no entry for 4 of the 4 intent(s): alarm, recipe, restaurant_reservation, weather; "
+        "they are expected in its default queue")
 
 
 def _customer_intents(db: Path) -> dict[str, str]:
@@ -76,6 +78,7 @@ def test_trained_taxonomy_is_used_by_run_and_switched_back(cli, tmp_path: Path) 
     assert set(adherence.get_column("kind")) == {"needless_escalation"}
     snap.close()
 
+    assert "note:" not in trained.output  # its own policy names every intent
     used = cli("intents", "use", "default", "--db", db)
     assert "'default' is now active" in used.output
     assert "* default" in cli("intents", "list", "--db", db).output
@@ -104,7 +107,9 @@ def test_reviewer_intent_corrections_retrain_the_warehouse_taxonomy(cli, tmp_pat
     with pytest.raises(reviews.ReviewError, match="intent label 'weather' is unknown"):
         reviews.record_label_correction(store, "w-1", 0, "intent", "alarm", "weather", "qa",
                                         text="any chance of hail this evening", settings=own)
-    cli("train-intents", INTENTS_CSV, "--no-corrections", "--db", db)
+    first = cli("train-intents", INTENTS_CSV, "--no-corrections", "--db", db).output
+    # no policy of its own: the bundled one names none of its intents, and says so
+    assert NOTE in first
     reviews.record_label_correction(store, "w-1", 0, "intent", "alarm", "weather", "qa",
                                     text="any chance of hail this evening", settings=own)
     reviews.record_label_correction(store, "w-1", 1, "intent", "weather", "billing_inquiry", "qa",
@@ -114,6 +119,8 @@ def test_reviewer_intent_corrections_retrain_the_warehouse_taxonomy(cli, tmp_pat
     assert report["taxonomy"] == "clinc_style_intents"  # default name: the CSV's
     skipped = _report(cli("train-intents", INTENTS_CSV, "--no-corrections", "--db", db).output)
     assert skipped["corrections_used"] == 0
+    assert NOTE in cli("intents", "use", "clinc_style_intents", "--db", db).output
+    assert "note:" not in cli("intents", "use", "default", "--db", db).output
 
 
 def test_unknown_taxonomy_is_a_one_line_error(cli, tmp_path: Path) -> None:
