@@ -121,6 +121,14 @@ def warm_start(init: str) -> dict | None:
     return {"digest": digest, "training": prior.get("training")}
 
 
+def lora_modules(model):
+    """(base-model module name, module) of every LoRA-adapted layer of a peft ``model``: the
+    names the saved adapter uses."""
+    for name, mod in model.base_model.model.named_modules():
+        if hasattr(mod, "lora_A") and "default" in getattr(mod, "lora_A", {}):
+            yield name, mod
+
+
 def pooled(model, ids, mask):
     import torch
     hidden = model(input_ids=ids, attention_mask=mask,
@@ -175,12 +183,11 @@ def train(tok, data, args):
     if args.init:  # warm start: the LoRA factors of a saved adapter
         init = lora.load_adapter(args.init)
         with torch.no_grad():
-            for name, mod in model.base_model.model.named_modules():
-                if hasattr(mod, "lora_A") and "default" in getattr(mod, "lora_A", {}):
-                    mod.lora_A["default"].weight.copy_(
-                        torch.from_numpy(init[name + ".lora_A"].astype(np.float32)))
-                    mod.lora_B["default"].weight.copy_(
-                        torch.from_numpy(init[name + ".lora_B"].astype(np.float32)))
+            for name, mod in lora_modules(model):
+                mod.lora_A["default"].weight.copy_(
+                    torch.from_numpy(init[name + ".lora_A"].astype(np.float32)))
+                mod.lora_B["default"].weight.copy_(
+                    torch.from_numpy(init[name + ".lora_B"].astype(np.float32)))
     heads = torch.nn.ModuleDict({k: torch.nn.Linear(384, v["n_classes"]) for k, v in data.items()})
     lora_params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW([{"params": lora_params, "lr": args.lr},
@@ -212,11 +219,9 @@ def train(tok, data, args):
             if step % 20 == 0:
                 print(f"epoch {epoch} step {step}/{len(order)} loss {np.mean(losses[-100:]):.3f}"
                       f" {seen / (time.time() - t0):.0f} texts/s", flush=True)
-    factors = {}
-    for name, mod in model.base_model.model.named_modules():
-        if hasattr(mod, "lora_A") and "default" in getattr(mod, "lora_A", {}):
-            factors[name] = (mod.lora_A["default"].weight.detach().numpy(),
-                             mod.lora_B["default"].weight.detach().numpy())
+    factors = {name: (mod.lora_A["default"].weight.detach().numpy(),
+                      mod.lora_B["default"].weight.detach().numpy())
+               for name, mod in lora_modules(model)}
     return factors, cfg.lora_alpha / cfg.r, sum(p.numel() for p in lora_params)
 
 
