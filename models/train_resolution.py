@@ -29,14 +29,14 @@ def scored_sets(sim_n: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     model version that scored them (new encoder or heads: new scores, never stale ones)."""
     import hashlib
 
-    from tierlens.score.turns import check_heads_match, load_heads, score_embeddings, turn_keys
+    from tierlens.score.heads import HEAD_NAMES
+    from tierlens.score.turns import load_heads, model_version, score_embeddings, turn_keys
     from tierlens.simulate import simulate
 
     # the turn heads score the turns; the resolution head (retrained here, so possibly still
     # the previous encoder's) takes no part in the encoder check or the cache key
     heads = {k: h for k, h in load_heads(common.HEADS_DIR).items() if k != "resolution"}
-    check_heads_match(common.encoder(), heads)
-    version = "|".join([common.encoder().version] + [h.version for h in heads.values()])
+    version = model_version(common.encoder(), heads, [k for k in HEAD_NAMES if k in heads])
     tag = hashlib.sha1(version.encode()).hexdigest()[:10]
     paths = [CACHE / f"{n}-{sim_n}-{tag}.parquet" for n in ("turns", "scores", "labels")]
     if all(p.exists() for p in paths):

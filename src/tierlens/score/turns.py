@@ -22,6 +22,7 @@ turn, keyed by (conversation_id, turn_index):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -90,14 +91,16 @@ def check_heads_match(encoder: Encoder, heads: dict[str, Head]) -> None:
                              "change the encoder_adapter setting")
 
 
-def model_version(encoder: Encoder, heads: dict[str, Head]) -> str:
+def model_version(encoder: Encoder, heads: dict[str, Head],
+                  names: Sequence[str] = HEAD_NAMES) -> str:
     """``<encoder>|<head>@<hash8>|...``, e.g.
     ``all-MiniLM-L6-v2@0.1.0/int8|sentiment@1a2b3c4d|intent@...|oos@...|bot_outcome@...|csat@...
     |resolution@...`` (conversation scores come from these heads too, so a retrained
-    resolution model is a new version).
+    resolution model is a new version). ``names``: the heads it covers, in order (the
+    resolution training names only the turn heads it scores with).
     """
     check_heads_match(encoder, heads)
-    return "|".join([encoder.version] + [heads[k].version for k in HEAD_NAMES])
+    return "|".join([encoder.version] + [heads[k].version for k in names])
 
 
 def turn_keys(turns: pl.DataFrame) -> pl.DataFrame:
