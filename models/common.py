@@ -42,11 +42,13 @@ def settings():
     return get_settings()
 
 
-def encoder(precision: str = PRECISION):
+def encoder(precision: str = PRECISION, frozen: bool = False):
     """The served encoder (its adapter, its int8 graph) at ``precision`` on the training
-    cache, 2 threads; the one at the training precision is kept."""
+    cache, 2 threads; the one at the training precision is kept. ``frozen``: the base
+    without the adapter, built the same way (for comparisons with the frozen encoder)."""
     global _ENCODER
-    if precision == PRECISION and _ENCODER is not None:
+    served = precision == PRECISION and not frozen
+    if served and _ENCODER is not None:
         return _ENCODER
     import torch
 
@@ -54,8 +56,8 @@ def encoder(precision: str = PRECISION):
     torch.set_num_threads(2)
     s = settings()
     enc = Encoder(precision, cache_dir=TRAIN_CACHE, threads=2, runtime_dir=s.cache_dir / "onnx",
-                  adapter=s.encoder_adapter)
-    if precision == PRECISION:
+                  adapter=None if frozen else s.encoder_adapter)
+    if served:
         _ENCODER = enc
     return enc
 

@@ -30,16 +30,11 @@ def cosines(x: np.ndarray) -> np.ndarray:
 
 
 def main() -> None:
-    from tierlens.score.encoder import Encoder
-
     rows = [(t, c) for t, c in common.banking77() if common.banking77_is_test(t)]
     texts = [t for t, _ in rows]
     intent = np.array([c for _, c in rows])
     same = (intent[:, None] == intent[None, :])[np.triu_indices(len(rows), 1)]
-    s = common.settings()
-    frozen = Encoder(common.PRECISION, cache_dir=common.TRAIN_CACHE, threads=2,
-                     runtime_dir=s.cache_dir / "onnx", adapter=None)
-    c_frozen = cosines(frozen.encode(texts))
+    c_frozen = cosines(common.encoder(frozen=True).encode(texts))
     fp_rate = float((c_frozen[~same] >= FROZEN_THRESHOLD).mean())
     c_served = cosines(common.embed(texts))
     # the served threshold: the smallest one whose false-positive rate is at most the frozen's
